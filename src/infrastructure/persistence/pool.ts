@@ -1,0 +1,94 @@
+import {
+  type DatabasePool,
+  type Interceptor,
+  type QueryResultRow,
+  BackendTerminatedError,
+  ConnectionError,
+  SchemaValidationError,
+  StatementTimeoutError,
+  createPool,
+  sql,
+} from 'slonik';
+
+/** Validates rows of `sql.type(schema)` queries against their zod schema, as slonik expects an interceptor to. */
+const resultParser: Interceptor = {
+  name: 'result-parser',
+  transformRowAsync: async (context, query, row) => {
+    const { resultParser: schema } = context;
+    if (!schema) return row;
+    const parsed = await schema.safeParseAsync(row);
+    if (!parsed.success) throw new SchemaValidationError(query, row, parsed.error.issues);
+    return parsed.data as QueryResultRow;
+  },
+};
+
+export interface PoolOptions {
+  readonly connectionUri: string;
+  readonly connectionTimeoutMs: number;
+  readonly maximumPoolSize: number;
+}
+
+/**
+ * A slonik pool tuned to fail fast when PostgreSQL is unreachable (so requests get a 503 quickly) and to recover by
+ * itself when it returns: no connection is pinned, every request asks the pool anew.
+ */
+export function createDatabasePool(options: PoolOptions): Promise<DatabasePool> {
+  return createPool(options.connectionUri, {
+    connectionTimeout: options.connectionTimeoutMs,
+    connectionRetryLimit: 0,
+    queryRetryLimit: 0,
+    maximumPoolSize: options.maximumPoolSize,
+    idleTimeout: 10_000,
+    statementTimeout: 10_000,
+    idleInTransactionSessionTimeout: 10_000,
+    captureStackTrace: false,
+    interceptors: [resultParser],
+  });
+}
+
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'EPIPE',
+  '57P01', // admin_shutdown
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now (starting up or shutting down)
+  '53300', // too_many_connections
+  '08000',
+  '08001',
+  '08003',
+  '08006',
+]);
+
+/** True when an error means "the database cannot be reached right now", as opposed to a bug or bad data. */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  for (let current: unknown = error, depth = 0; current instanceof Error && depth < 5; depth += 1) {
+    if (
+      current instanceof ConnectionError ||
+      current instanceof BackendTerminatedError ||
+      current instanceof StatementTimeoutError
+    ) {
+      return true;
+    }
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true;
+    if (/timeout exceeded when trying to connect|Connection terminated|connect ECONNREFUSED/i.test(current.message)) {
+      return true;
+    }
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+/** @returns true when the database answers a trivial query. Never throws. */
+export async function pingDatabase(pool: DatabasePool): Promise<boolean> {
+  try {
+    await pool.oneFirst(sql.unsafe`SELECT 1`);
+    return true;
+  } catch {
+    return false;
+  }
+}

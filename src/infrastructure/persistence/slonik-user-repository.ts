@@ -1,0 +1,62 @@
+import { type DatabasePool, UniqueIntegrityConstraintViolationError, sql } from 'slonik';
+import { z } from 'zod';
+import type { UserRepository } from '../../application/ports/user-repository.js';
+import { type Result, fail, ok } from '../../domain/result.js';
+import { type NewUser, type User, type UserId, formatRoles, isActiveFlag, parseRoles } from '../../domain/user.js';
+
+const userRow = z.object({
+  id: z.number(),
+  username: z.string(),
+  password: z.string(),
+  roles: z.string().nullable(),
+  is_active: z.boolean().nullable(),
+});
+
+/** The seed's exact-match constraint and our folded-form index. */
+const USERNAME_CONSTRAINTS = new Set(['users_username_key', 'users_username_folded_key']);
+
+const toUser = (row: z.infer<typeof userRow>): User => ({
+  id: row.id,
+  username: row.username,
+  passwordHash: row.password,
+  roles: parseRoles(row.roles),
+  isActive: isActiveFlag(row.is_active),
+});
+
+/** Users in the seed's `users` table. */
+export class SlonikUserRepository implements UserRepository {
+  constructor(private readonly pool: DatabasePool) {}
+
+  async findByUsername(username: string): Promise<User | null> {
+    const row = await this.pool.maybeOne(sql.type(userRow)`
+      SELECT id, username, password, roles, is_active FROM users
+      WHERE lower(normalize(username, NFKC)) = lower(normalize(${username}, NFKC))`);
+    return row && toUser(row);
+  }
+
+  async findById(id: UserId): Promise<User | null> {
+    if (!Number.isSafeInteger(id) || id < 1 || id > 2_147_483_647) return null;
+    const row = await this.pool.maybeOne(sql.type(userRow)`
+      SELECT id, username, password, roles, is_active FROM users WHERE id = ${id}`);
+    return row && toUser(row);
+  }
+
+  async create(user: NewUser): Promise<Result<User, 'UserExists'>> {
+    try {
+      const row = await this.pool.one(sql.type(userRow)`
+        INSERT INTO users (username, password, roles, is_active)
+        VALUES (${user.username}, ${user.passwordHash}, ${formatRoles(user.roles)}, ${user.isActive})
+        RETURNING id, username, password, roles, is_active`);
+      return ok(toUser(row));
+    } catch (error) {
+      if (error instanceof UniqueIntegrityConstraintViolationError && USERNAME_CONSTRAINTS.has(error.constraint ?? '')) {
+        return fail('UserExists');
+      }
+      throw error;
+    }
+  }
+
+  async updatePasswordHash(id: UserId, passwordHash: string): Promise<void> {
+    await this.pool.query(sql.unsafe`UPDATE users SET password = ${passwordHash} WHERE id = ${id}`);
+  }
+}

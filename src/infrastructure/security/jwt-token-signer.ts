@@ -1,0 +1,72 @@
+import { type KeyObject, createSecretKey } from 'node:crypto';
+import jwt from 'jsonwebtoken';
+import { z } from 'zod';
+import type { AccessClaims, TokenSigner, TokenVerification } from '../../application/ports/token-signer.js';
+
+const ALGORITHM = 'HS256';
+const ACCESS_TYPE = 'access';
+/** Longer tokens are refused before any parsing; ours are a few hundred bytes. */
+const MAX_TOKEN_LENGTH = 8192;
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+const seconds = z.number().int().nonnegative();
+const accessClaimsSchema = z.object({
+  iat: seconds,
+  exp: seconds,
+  jti: z.string().min(1).max(128),
+  id: z.number().int().positive(),
+  rls: z.string().max(4096),
+  rf_exp: seconds,
+  sub: z.string(),
+  typ: z.literal(ACCESS_TYPE),
+});
+
+export interface JwtTokenSignerOptions {
+  /** The HS256 key; at least 32 bytes (checked by the config). */
+  readonly secret: string | Buffer;
+  readonly issuer: string;
+}
+
+/**
+ * HS256 access tokens through jsonwebtoken. The key is held as a `KeyObject` (a string key costs ~50x more per
+ * verify) and the algorithm is pinned, so `alg: none`, HS512 or RS256 tokens are refused.
+ */
+export class JwtTokenSigner implements TokenSigner {
+  private readonly key: KeyObject;
+  private readonly issuer: string;
+
+  constructor(options: JwtTokenSignerOptions) {
+    this.key = createSecretKey(typeof options.secret === 'string' ? Buffer.from(options.secret, 'utf8') : options.secret);
+    this.issuer = options.issuer;
+  }
+
+  sign(claims: AccessClaims): string {
+    const payload = { ...claims, sub: String(claims.id), typ: ACCESS_TYPE };
+    return jwt.sign(payload, this.key, { algorithm: ALGORITHM, issuer: this.issuer });
+  }
+
+  verify(token: string, nowSeconds: number): TokenVerification {
+    if (token.length > MAX_TOKEN_LENGTH || !COMPACT_JWS.test(token)) {
+      return { status: 'invalid', reason: 'not a compact JWS' };
+    }
+    let decoded: unknown;
+    try {
+      decoded = jwt.verify(token, this.key, {
+        algorithms: [ALGORITHM],
+        issuer: this.issuer,
+        clockTimestamp: nowSeconds,
+        ignoreExpiration: true,
+      });
+    } catch (error) {
+      return { status: 'invalid', reason: error instanceof Error ? error.message : 'unverifiable' };
+    }
+    const parsed = accessClaimsSchema.safeParse(decoded);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      return { status: 'invalid', reason: `claim ${issue?.path.join('.') || '?'}: ${issue?.message ?? 'invalid'}` };
+    }
+    const { sub, typ, ...claims } = parsed.data;
+    if (sub !== String(claims.id)) return { status: 'invalid', reason: 'sub does not match id' };
+    return claims.exp <= nowSeconds ? { status: 'expired', claims } : { status: 'valid', claims };
+  }
+}

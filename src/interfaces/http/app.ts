@@ -1,0 +1,44 @@
+import Koa from 'koa';
+import Router from '@koa/router';
+import type { Logger } from '../../application/ports/logger.js';
+import type { AppState } from './state.js';
+import { requestId } from './middleware/request-id.js';
+import { requestLogger } from './middleware/request-logger.js';
+import { errorHandler } from './middleware/error-handler.js';
+import { parseBody } from './middleware/body-parser.js';
+import { type AuthRoutesDependencies, authRoutes } from './routes/auth-routes.js';
+import { type ProtectedRoutesDependencies, protectedRoutes } from './routes/protected-routes.js';
+import { type HealthRoutesDependencies, healthRoutes } from './routes/health-routes.js';
+
+export interface AppOptions {
+  /** Largest accepted request body, e.g. `16kb`. */
+  readonly bodyLimit: string;
+}
+
+export type AppDependencies = AuthRoutesDependencies &
+  ProtectedRoutesDependencies &
+  HealthRoutesDependencies & {
+    readonly logger: Logger;
+    readonly isUnavailableError: (error: unknown) => boolean;
+    readonly options: AppOptions;
+  };
+
+/** Builds the Koa application: middleware in order, then the routes. */
+export function createApp(deps: AppDependencies): Koa<AppState> {
+  const app = new Koa<AppState>();
+  app.silent = true;
+  app.on('error', (error: unknown) => deps.logger.error('koa error', { err: String(error) }));
+
+  app.use(requestId());
+  app.use(requestLogger(deps.logger));
+  app.use(errorHandler({ logger: deps.logger, isUnavailableError: deps.isUnavailableError, retryAfterSeconds: 1 }));
+  app.use(parseBody(deps.options.bodyLimit));
+
+  const router = new Router<AppState>();
+  healthRoutes(router, deps);
+  authRoutes(router, deps);
+  protectedRoutes(router, deps);
+  app.use(router.routes());
+  app.use(router.allowedMethods());
+  return app;
+}

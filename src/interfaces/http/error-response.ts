@@ -1,0 +1,41 @@
+import type { DomainError } from '../../domain/errors.js';
+import { HttpError } from './http-error.js';
+
+/** Python's repr of a list of strings, as flask-praetorian formats role lists in its messages. */
+const pythonList = (items: readonly string[]) => `[${items.map((item) => `'${item}'`).join(', ')}]`;
+
+/** The one place business errors become HTTP answers. */
+export function domainErrorToHttp(error: DomainError): HttpError {
+  switch (error.code) {
+    case 'InvalidInput':
+      return new HttpError(400, 'ValidationError', error.message);
+    case 'InvalidCredentials':
+      return new HttpError(401, 'AuthenticationError', 'The username and/or password are incorrect');
+    case 'UserExists':
+      return new HttpError(409, 'UserExistsError', 'The username is already taken');
+    case 'InactiveUser':
+      return new HttpError(403, 'InvalidUserError', 'The user is not valid or has had access revoked');
+    case 'InvalidToken':
+      return new HttpError(401, 'InvalidTokenHeader', 'The token is not a valid access token (malformed, forged, wrong algorithm or wrong type)');
+    case 'ExpiredAccess':
+      return new HttpError(401, 'ExpiredAccessError', 'access permission has expired');
+    case 'ExpiredRefresh':
+      return new HttpError(401, 'ExpiredRefreshError', 'refresh permission for token has expired');
+    case 'EarlyRefresh':
+      return new HttpError(425, 'EarlyRefreshError', 'access permission for token has not expired. may not refresh');
+    case 'RevokedToken':
+      return new HttpError(403, 'BlacklistedError', 'Token has a blacklisted jti');
+    case 'MissingRoles':
+      return new HttpError(
+        403,
+        'MissingRoleError',
+        `This endpoint requires all the following roles: ${pythonList(error.required)}`,
+      );
+    case 'UserNotFound':
+      return new HttpError(404, 'NotFound', 'No user has this id');
+    default: {
+      const unmapped: never = error;
+      throw new Error(`unmapped domain error ${JSON.stringify(unmapped)}`);
+    }
+  }
+}

@@ -1,0 +1,75 @@
+import type Router from '@koa/router';
+import type { Context } from 'koa';
+import type { Authenticate } from '../../../application/use-cases/authenticate.js';
+import type { RefreshToken } from '../../../application/use-cases/refresh-token.js';
+import type { RegisterUser } from '../../../application/use-cases/register-user.js';
+import type { IssuedAccessToken } from '../../../application/services/access-token-issuer.js';
+import type { AppState } from '../state.js';
+import { jsonObjectBody, requestBody } from '../middleware/body-parser.js';
+import { bearerToken } from '../middleware/require-auth.js';
+import { domainErrorToHttp } from '../error-response.js';
+import { missingToken, validationError } from '../http-error.js';
+
+export interface AuthRoutesDependencies {
+  readonly registerUser: RegisterUser;
+  readonly authenticate: Authenticate;
+  readonly refreshToken: RefreshToken;
+}
+
+const CREDENTIALS = 'username and password strings';
+
+function sendTokens(ctx: Context, status: number, issued: IssuedAccessToken): void {
+  ctx.status = status;
+  ctx.set('Cache-Control', 'no-store');
+  ctx.set('Pragma', 'no-cache');
+  ctx.body = { access_token: issued.accessToken, token_type: 'Bearer', expires_in: issued.expiresIn };
+}
+
+/**
+ * The previous access token of a praetorian refresh: the raw body (what the seed's client sends), a JSON string,
+ * `{"access_token"}`, or `Authorization: Bearer`.
+ */
+function previousAccessToken(ctx: Context): string | undefined {
+  const body = requestBody(ctx);
+  if (body.kind === 'text') return body.value.trim();
+  if (body.kind === 'json') {
+    if (typeof body.value === 'string') return body.value.trim();
+    if (typeof body.value === 'object' && body.value !== null && !Array.isArray(body.value)) {
+      const { access_token: accessToken } = body.value as Record<string, unknown>;
+      if (accessToken !== undefined) {
+        if (typeof accessToken !== 'string') throw validationError('access_token must be a string');
+        return accessToken.trim();
+      }
+    } else {
+      throw validationError('The request body must be the previous access token or a JSON object with access_token');
+    }
+  }
+  return bearerToken(ctx);
+}
+
+/** Adds the routes to `router`. */
+export function authRoutes(router: Router<AppState>, deps: AuthRoutesDependencies): void {
+
+  router.post('/api/registration', async (ctx) => {
+    const body = jsonObjectBody(ctx, CREDENTIALS);
+    const result = await deps.registerUser.execute({ username: body.username, password: body.password });
+    if (!result.ok) throw domainErrorToHttp(result.error);
+    sendTokens(ctx, 201, result.value);
+  });
+
+  router.post('/api/login', async (ctx) => {
+    const body = jsonObjectBody(ctx, CREDENTIALS);
+    const result = await deps.authenticate.execute({ username: body.username, password: body.password });
+    if (!result.ok) throw domainErrorToHttp(result.error);
+    sendTokens(ctx, 200, result.value);
+  });
+
+  router.post('/api/refresh', async (ctx) => {
+    const token = previousAccessToken(ctx);
+    if (!token) throw missingToken();
+    ctx.state.tokenPresented = true;
+    const result = await deps.refreshToken.execute({ accessToken: token });
+    if (!result.ok) throw domainErrorToHttp(result.error);
+    sendTokens(ctx, 200, result.value);
+  });
+}

@@ -1,0 +1,10 @@
+import type { Principal } from '../../application/use-cases/verify-access-token.js';
+
+/** What middleware leaves on `ctx.state` for later middleware and routes. */
+export interface AppState {
+  requestId: string;
+  /** Set once an access token has been checked. */
+  principal?: Principal;
+  /** True when the request carried a token, so a 401 says `error="invalid_token"` (RFC 6750). */
+  tokenPresented?: boolean;
+}
