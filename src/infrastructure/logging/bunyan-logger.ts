@@ -1,0 +1,171 @@
+import bunyan from 'bunyan';
+import type { LogFields, Logger } from '../../application/ports/logger.js';
+import { createLogstashStream, type LogstashStats, type LogstashStreamOptions } from './logstash-stream.js';
+
+export type LogLevelName = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+
+export interface BunyanLoggerOptions {
+  name: string;
+  level: LogLevelName;
+  /** Also ship every line to this Logstash TCP input; `appName` is the logger's name. */
+  logstash?: Omit<LogstashStreamOptions, 'appName'>;
+  /** Where the JSON lines go. Default `process.stdout`. */
+  stdout?: NodeJS.WritableStream;
+}
+
+export interface BunyanLoggerHandle {
+  readonly logger: BunyanLogger;
+  /** Closes the Logstash connection (see `LogstashStream.close`); stdout is left open. */
+  close(): Promise<void>;
+  /** Undefined when no Logstash was configured. */
+  logstashStats(): LogstashStats | undefined;
+}
+
+type PortLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/**
+ * Field names bunyan or the Logstash format give a meaning to: bunyan's record fields and child options, and the
+ * fields bunyan-logstash-tcp adds. A field with one of these names is written as `field_<name>` instead of overriding
+ * the record (a `level` field would make bunyan skip the line, a `message` field would replace the message in Logstash).
+ */
+const RESERVED_NAMES = new Set([
+  'name',
+  'hostname',
+  'pid',
+  'level',
+  'msg',
+  'time',
+  'v',
+  'src',
+  'streams',
+  'serializers',
+  'message',
+  '@timestamp',
+  'tags',
+  'source',
+]);
+
+/** Deeper values are written as `[Object]`; this also bounds the work spent on one call. */
+const MAX_DEPTH = 8;
+
+/**
+ * The {@link Logger} port over a bunyan logger. Fields are copied into plain JSON values before bunyan sees them
+ * (BigInt as a string, Errors through bunyan's `err` serializer, cycles as `[Circular]`, a throwing getter or `toJSON`
+ * as `[Unreadable: ...]`), because bunyan itself throws into the caller on a BigInt or a throwing getter.
+ */
+export class BunyanLogger implements Logger {
+  constructor(private readonly log: bunyan) {}
+
+  debug(message: string, fields?: LogFields): void {
+    this.write('debug', message, fields);
+  }
+
+  info(message: string, fields?: LogFields): void {
+    this.write('info', message, fields);
+  }
+
+  warn(message: string, fields?: LogFields): void {
+    this.write('warn', message, fields);
+  }
+
+  error(message: string, fields?: LogFields): void {
+    this.write('error', message, fields);
+  }
+
+  child(bindings: LogFields): BunyanLogger {
+    try {
+      return new BunyanLogger(this.log.child(toRecordFields(bindings), true));
+    } catch (error) {
+      this.write('warn', 'log bindings dropped', { logError: describe(error) });
+      return this;
+    }
+  }
+
+  private write(level: PortLevel, message: string, fields: LogFields | undefined): void {
+    try {
+      if (!this.log[level]()) return;
+      this.log[level](fields === undefined ? {} : toRecordFields(fields), '%s', message);
+    } catch (error) {
+      try {
+        this.log[level]({ logError: describe(error) }, '%s', typeof message === 'string' ? message : '[unreadable]');
+      } catch {
+        // The sink itself failed: there is nowhere left to report it.
+      }
+    }
+  }
+}
+
+/**
+ * Builds a logger writing bunyan JSON lines to stdout and, with `logstash`, to Logstash as well.
+ *
+ * @throws when `level` is not a bunyan level name, or on invalid Logstash options (see `createLogstashStream`).
+ */
+export function createBunyanLogger(options: BunyanLoggerOptions): BunyanLoggerHandle {
+  const logstash =
+    options.logstash === undefined ? undefined : createLogstashStream({ ...options.logstash, appName: options.name });
+  const streams: bunyan.Stream[] = [{ type: 'stream', stream: options.stdout ?? process.stdout }];
+  if (logstash !== undefined) streams.push({ ...logstash.stream });
+  const log = bunyan.createLogger({ name: options.name, level: options.level, streams });
+  return {
+    logger: new BunyanLogger(log),
+    close: async () => {
+      await logstash?.close();
+    },
+    logstashStats: () => logstash?.stats(),
+  };
+}
+
+function toRecordFields(fields: LogFields): Record<string, unknown> {
+  const record: Record<string, unknown> = {};
+  for (const key of Object.keys(fields)) {
+    record[RESERVED_NAMES.has(key) ? `field_${key}` : key] = toJsonValue(read(fields, key), [fields]);
+  }
+  return record;
+}
+
+/** A value `JSON.stringify` can write without throwing and without reading anything user-defined. */
+function toJsonValue(value: unknown, ancestors: readonly object[]): unknown {
+  switch (typeof value) {
+    case 'bigint':
+    case 'symbol':
+      return value.toString();
+    case 'function':
+      return `[Function ${value.name || 'anonymous'}]`;
+    case 'object':
+      break;
+    default:
+      return value;
+  }
+  if (value === null) return null;
+  if (ancestors.includes(value)) return '[Circular]';
+  if (ancestors.length >= MAX_DEPTH) return '[Object]';
+  const path = [...ancestors, value];
+  try {
+    if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString();
+    if (value instanceof Error) return toJsonValue(bunyan.stdSerializers.err(value), path);
+    if (Array.isArray(value)) return Array.from({ length: value.length }, (_, index) => toJsonValue(read(value, index), path));
+    const toJSON = (value as { toJSON?: unknown }).toJSON;
+    if (typeof toJSON === 'function') return toJsonValue(toJSON.call(value), path);
+    const copy: Record<string, unknown> = {};
+    for (const key of Object.keys(value)) copy[key] = toJsonValue(read(value, key), path);
+    return copy;
+  } catch (error) {
+    return `[Unreadable: ${describe(error)}]`;
+  }
+}
+
+function read(target: object, key: string | number): unknown {
+  try {
+    return (target as Record<string | number, unknown>)[key];
+  } catch (error) {
+    return `[Unreadable: ${describe(error)}]`;
+  }
+}
+
+function describe(error: unknown): string {
+  try {
+    return error instanceof Error ? error.message : String(error);
+  } catch {
+    return 'unknown error';
+  }
+}

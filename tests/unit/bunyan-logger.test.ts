@@ -1,0 +1,113 @@
+import { PassThrough } from 'node:stream';
+import { expect } from 'chai';
+import { createBunyanLogger, type LogLevelName } from '../../src/infrastructure/logging/bunyan-logger.js';
+
+function loggerOnPassThrough(level: LogLevelName = 'debug') {
+  const stdout = new PassThrough();
+  const { logger, logstashStats } = createBunyanLogger({ name: 'jwt-login-test', level, stdout });
+  /** Every line written so far, parsed; fails the test if one is not a JSON object. */
+  const lines = (): Record<string, unknown>[] => {
+    const text = (stdout.read() as Buffer | null)?.toString('utf8') ?? '';
+    return text
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+  };
+  return { logger, lines, logstashStats };
+}
+
+describe('BunyanLogger', () => {
+  it('writes one bunyan JSON line with the message, the level and the fields', () => {
+    const { logger, lines } = loggerOnPassThrough();
+
+    logger.info('user logged in', { userId: 'u-1', durationMs: 12, route: { method: 'POST', path: '/api/login' } });
+
+    const [line, ...rest] = lines();
+    expect(rest).to.deep.equal([]);
+    expect(line).to.include({ name: 'jwt-login-test', msg: 'user logged in', level: 30, userId: 'u-1', durationMs: 12 });
+    expect(line).to.include({ pid: process.pid, v: 0 });
+    expect(line?.route).to.deep.equal({ method: 'POST', path: '/api/login' });
+    expect(line?.time).to.be.a('string');
+  });
+
+  it('maps each port method to its bunyan level and honours the configured level', () => {
+    const { logger, lines } = loggerOnPassThrough('info');
+
+    logger.debug('hidden');
+    logger.info('i');
+    logger.warn('w');
+    logger.error('e');
+
+    expect(lines().map(({ msg, level }) => [msg, level])).to.deep.equal([
+      ['i', 30],
+      ['w', 40],
+      ['e', 50],
+    ]);
+  });
+
+  it('adds child bindings to every line of the child and its children, not to the parent', () => {
+    const { logger, lines } = loggerOnPassThrough();
+    const request = logger.child({ requestId: 'r-1' });
+
+    request.info('handling');
+    request.child({ userId: 'u-1' }).warn('denied', { reason: 'expired' });
+    logger.info('parent');
+
+    const [handling, denied, parent] = lines();
+    expect(handling).to.include({ msg: 'handling', requestId: 'r-1' });
+    expect(denied).to.include({ msg: 'denied', level: 40, requestId: 'r-1', userId: 'u-1', reason: 'expired' });
+    expect(parent).to.include({ msg: 'parent' }).and.not.have.property('requestId');
+  });
+
+  it('writes the message verbatim, format specifiers included', () => {
+    const { logger, lines } = loggerOnPassThrough();
+
+    logger.info('100%% done %s %d', { n: 1 });
+
+    expect(lines()[0]).to.include({ msg: '100%% done %s %d' });
+  });
+
+  it('never throws and still writes a JSON line for fields bunyan cannot serialize', () => {
+    const { logger, lines } = loggerOnPassThrough();
+    const cycle: Record<string, unknown> = { id: 1 };
+    cycle.self = cycle;
+    const hostile = {
+      get secretGetter(): never {
+        throw new Error('getter exploded');
+      },
+    };
+    const badJson = {
+      toJSON(): never {
+        throw new Error('toJSON exploded');
+      },
+    };
+    const failure = Object.assign(new Error('db down'), { code: 'ECONNREFUSED' });
+
+    expect(() => logger.error('hostile', { big: 10n, cycle, hostile, badJson, err: failure })).not.to.throw();
+    expect(() => logger.child({ big: 1n, cycle }).info('child of hostile bindings')).not.to.throw();
+
+    const [line, child] = lines();
+    expect(line).to.include({ msg: 'hostile', level: 50, big: '10', badJson: '[Unreadable: toJSON exploded]' });
+    expect(line?.cycle).to.deep.equal({ id: 1, self: '[Circular]' });
+    expect(line?.hostile).to.deep.equal({ secretGetter: '[Unreadable: getter exploded]' });
+    expect(line?.err).to.include({ message: 'db down', name: 'Error', code: 'ECONNREFUSED' });
+    expect((line?.err as { stack: string }).stack).to.contain('db down');
+    expect(child).to.include({ msg: 'child of hostile bindings', big: '1' });
+    expect(child?.cycle).to.deep.equal({ id: 1, self: '[Circular]' });
+  });
+
+  it('renames fields that would override bunyan or Logstash record fields', () => {
+    const { logger, lines } = loggerOnPassThrough();
+
+    logger.child({ level: 'not-a-level', name: 'other' }).info('real message', { msg: 'm', message: 'n', time: 't' });
+
+    const [line] = lines();
+    expect(line).to.include({ msg: 'real message', level: 30, name: 'jwt-login-test' });
+    expect(line).to.include({ field_level: 'not-a-level', field_name: 'other', field_msg: 'm', field_message: 'n' });
+    expect(line).to.include({ field_time: 't' });
+  });
+
+  it('has no Logstash stats without Logstash', () => {
+    expect(loggerOnPassThrough().logstashStats()).to.equal(undefined);
+  });
+});
