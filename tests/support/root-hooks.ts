@@ -1,1 +1,8 @@
-export const mochaHooks = {};
+import { stopTestServer } from './database.js';
+
+export const mochaHooks = {
+  async afterAll(this: Mocha.Context) {
+    this.timeout(30_000);
+    await stopTestServer();
+  },
+};

@@ -1,0 +1,43 @@
+import type { UserRepository } from '../../src/application/ports/user-repository.js';
+import { type Result, fail, ok } from '../../src/domain/result.js';
+import type { NewUser, User, UserId } from '../../src/domain/user.js';
+import { usernameKey } from '../../src/domain/username.js';
+
+/**
+ * Users in a Map. Async like the real store, and returns copies, so a use case that forgets to await or mutates what
+ * it got is caught here too.
+ */
+export class InMemoryUserRepository implements UserRepository {
+  private readonly users = new Map<UserId, User>();
+  private nextId = 1;
+
+  async findByUsername(username: string): Promise<User | null> {
+    const key = usernameKey(username);
+    const user = [...this.users.values()].find((candidate) => usernameKey(candidate.username) === key);
+    return user ? { ...user } : null;
+  }
+
+  async findById(id: UserId): Promise<User | null> {
+    const user = this.users.get(id);
+    return user ? { ...user } : null;
+  }
+
+  async create(user: NewUser): Promise<Result<User, 'UserExists'>> {
+    if (await this.findByUsername(user.username)) return fail('UserExists');
+    const stored: User = { ...user, roles: [...user.roles], id: this.nextId++ };
+    this.users.set(stored.id, stored);
+    return ok({ ...stored });
+  }
+
+  async updatePasswordHash(id: UserId, passwordHash: string): Promise<void> {
+    const user = this.users.get(id);
+    if (user) this.users.set(id, { ...user, passwordHash });
+  }
+
+  /** Test helper: change a stored user as an administrator or another tool would. */
+  async replace(id: UserId, changes: Partial<Omit<User, 'id'>>): Promise<void> {
+    const user = this.users.get(id);
+    if (!user) throw new Error(`no user ${id}`);
+    this.users.set(id, { ...user, ...changes });
+  }
+}
