@@ -111,6 +111,6 @@ export function buildApp(container: Container, config: Config, accepting: () => 
     logger: container.get<Logger>(Logger),
     isReady: async () => accepting() && (await pingDatabase(pool)),
     isUnavailableError: isDatabaseUnavailable,
-    options: { bodyLimit: config.bodyLimit },
+    options: { bodyLimit: config.bodyLimit, corsOrigins: config.corsOrigins },
   });
 }

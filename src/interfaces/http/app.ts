@@ -6,6 +6,7 @@ import { requestId } from './middleware/request-id.js';
 import { requestLogger } from './middleware/request-logger.js';
 import { errorHandler } from './middleware/error-handler.js';
 import { parseBody } from './middleware/body-parser.js';
+import { corsPolicy } from './middleware/cors.js';
 import { type AuthRoutesDependencies, authRoutes } from './routes/auth-routes.js';
 import { type ProtectedRoutesDependencies, protectedRoutes } from './routes/protected-routes.js';
 import { type HealthRoutesDependencies, healthRoutes } from './routes/health-routes.js';
@@ -13,6 +14,8 @@ import { type HealthRoutesDependencies, healthRoutes } from './routes/health-rou
 export interface AppOptions {
   /** Largest accepted request body, e.g. `16kb`. */
   readonly bodyLimit: string;
+  /** `'*'` or the origins browsers may call from. */
+  readonly corsOrigins: '*' | readonly string[];
 }
 
 export type AppDependencies = AuthRoutesDependencies &
@@ -32,6 +35,7 @@ export function createApp(deps: AppDependencies): Koa<AppState> {
   app.use(requestId());
   app.use(requestLogger(deps.logger));
   app.use(errorHandler({ logger: deps.logger, isUnavailableError: deps.isUnavailableError, retryAfterSeconds: 1 }));
+  app.use(corsPolicy(deps.options.corsOrigins));
   app.use(parseBody(deps.options.bodyLimit));
 
   const router = new Router<AppState>();

@@ -1,0 +1,23 @@
+import cors from '@koa/cors';
+import type { Middleware } from 'koa';
+import type { AppState } from '../state.js';
+
+/**
+ * CORS for browser clients. Bearer tokens only, never cookies, so no credentials mode. With an allow-list, an origin
+ * not on it (including `null`) gets no `Access-Control-Allow-Origin` at all.
+ */
+export function corsPolicy(allowed: '*' | readonly string[]): Middleware<AppState> {
+  const origins = allowed === '*' ? undefined : new Set(allowed);
+  return cors({
+    origin: (ctx) => {
+      if (!origins) return '*';
+      const origin = ctx.get('Origin');
+      return origins.has(origin) ? origin : '';
+    },
+    allowMethods: ['GET', 'POST', 'PATCH', 'OPTIONS'],
+    allowHeaders: ['Authorization', 'Content-Type', 'X-Request-Id'],
+    exposeHeaders: ['X-Request-Id', 'Retry-After', 'WWW-Authenticate'],
+    maxAge: 600,
+    credentials: false,
+  }) as Middleware<AppState>;
+}
