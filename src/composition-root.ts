@@ -5,19 +5,28 @@ import { Clock } from './application/ports/clock.js';
 import { CommonPasswords } from './application/ports/common-passwords.js';
 import { IdGenerator } from './application/ports/id-generator.js';
 import { Logger } from './application/ports/logger.js';
+import { OpaqueTokens } from './application/ports/opaque-tokens.js';
 import { PasswordHasher } from './application/ports/password-hasher.js';
+import { SessionRepository } from './application/ports/session-repository.js';
 import { TokenSigner } from './application/ports/token-signer.js';
 import { UserRepository } from './application/ports/user-repository.js';
 import { AccessTokenIssuer } from './application/services/access-token-issuer.js';
+import { SessionStarter } from './application/services/session-starter.js';
 import { Authenticate } from './application/use-cases/authenticate.js';
+import { CreateUser } from './application/use-cases/create-user.js';
 import { GetSecret } from './application/use-cases/get-secret.js';
+import { ListUsers } from './application/use-cases/list-users.js';
+import { Logout } from './application/use-cases/logout.js';
 import { RefreshToken } from './application/use-cases/refresh-token.js';
 import { RegisterUser } from './application/use-cases/register-user.js';
+import { UpdateUser } from './application/use-cases/update-user.js';
 import { VerifyAccessToken } from './application/use-cases/verify-access-token.js';
 import type { Config } from './infrastructure/config/config.js';
+import { SlonikSessionRepository } from './infrastructure/persistence/slonik-session-repository.js';
 import { SlonikUserRepository } from './infrastructure/persistence/slonik-user-repository.js';
 import { isDatabaseUnavailable, pingDatabase } from './infrastructure/persistence/pool.js';
 import { Argon2PasswordHasher } from './infrastructure/security/argon2-password-hasher.js';
+import { HmacOpaqueTokens } from './infrastructure/security/hmac-opaque-tokens.js';
 import { JwtTokenSigner } from './infrastructure/security/jwt-token-signer.js';
 import { ZxcvbnCommonPasswords } from './infrastructure/security/zxcvbn-common-passwords.js';
 import { CryptoIdGenerator } from './infrastructure/system/crypto-id-generator.js';
@@ -51,48 +60,84 @@ export function buildContainer(runtime: Runtime): Container {
   container
     .bind<TokenSigner>(TokenSigner)
     .toConstantValue(new JwtTokenSigner({ secret: runtime.jwtSecret, issuer: config.jwtIssuer }));
+  container.bind<OpaqueTokens>(OpaqueTokens).toConstantValue(new HmacOpaqueTokens(runtime.jwtSecret));
   container
     .bind<UserRepository>(UserRepository)
-    .toResolvedValue((pool: DatabasePool) => new SlonikUserRepository(pool), [DatabasePool]);
+    .toResolvedValue((pool: DatabasePool): UserRepository => new SlonikUserRepository(pool), [DatabasePool]);
+  container
+    .bind<SessionRepository>(SessionRepository)
+    .toResolvedValue((pool: DatabasePool): SessionRepository => new SlonikSessionRepository(pool), [DatabasePool]);
 
   container
     .bind(AccessTokenIssuer)
     .toResolvedValue(
       (signer: TokenSigner, ids: IdGenerator, clock: Clock) =>
-        new AccessTokenIssuer(signer, ids, clock, {
-          accessSeconds: config.accessLifespanSeconds,
-          refreshSeconds: config.refreshLifespanSeconds,
-        }),
+        new AccessTokenIssuer(signer, ids, clock, config.accessLifespanSeconds),
       [TokenSigner, IdGenerator, Clock],
+    );
+  container
+    .bind(SessionStarter)
+    .toResolvedValue(
+      (sessions: SessionRepository, opaque: OpaqueTokens, access: AccessTokenIssuer, ids: IdGenerator, clock: Clock) =>
+        new SessionStarter(sessions, opaque, access, ids, clock, config.refreshLifespanSeconds),
+      [SessionRepository, OpaqueTokens, AccessTokenIssuer, IdGenerator, Clock],
+    );
+  container
+    .bind(CreateUser)
+    .toResolvedValue(
+      (users: UserRepository, hasher: PasswordHasher, common: CommonPasswords, logger: Logger) =>
+        new CreateUser(users, hasher, common, logger),
+      [UserRepository, PasswordHasher, CommonPasswords, Logger],
     );
   container
     .bind(RegisterUser)
     .toResolvedValue(
-      (users: UserRepository, hasher: PasswordHasher, common: CommonPasswords, tokens: AccessTokenIssuer, logger: Logger) =>
-        new RegisterUser(users, hasher, common, tokens, logger),
-      [UserRepository, PasswordHasher, CommonPasswords, AccessTokenIssuer, Logger],
+      (create: CreateUser, sessions: SessionStarter) => new RegisterUser(create, sessions),
+      [CreateUser, SessionStarter],
     );
   container
     .bind(Authenticate)
     .toResolvedValue(
-      (users: UserRepository, hasher: PasswordHasher, tokens: AccessTokenIssuer, logger: Logger) =>
-        new Authenticate(users, hasher, tokens, logger),
-      [UserRepository, PasswordHasher, AccessTokenIssuer, Logger],
+      (users: UserRepository, hasher: PasswordHasher, sessions: SessionStarter, logger: Logger) =>
+        new Authenticate(users, hasher, sessions, logger),
+      [UserRepository, PasswordHasher, SessionStarter, Logger],
     );
   container
     .bind(RefreshToken)
     .toResolvedValue(
-      (signer: TokenSigner, users: UserRepository, tokens: AccessTokenIssuer, logger: Logger) =>
-        new RefreshToken(signer, users, tokens, logger),
-      [TokenSigner, UserRepository, AccessTokenIssuer, Logger],
+      (
+        signer: TokenSigner,
+        users: UserRepository,
+        sessions: SessionRepository,
+        opaque: OpaqueTokens,
+        access: AccessTokenIssuer,
+        clock: Clock,
+        logger: Logger,
+      ) => new RefreshToken(signer, users, sessions, opaque, access, clock, logger, config.refreshReuseGraceSeconds),
+      [TokenSigner, UserRepository, SessionRepository, OpaqueTokens, AccessTokenIssuer, Clock, Logger],
     );
   container
     .bind(VerifyAccessToken)
     .toResolvedValue(
-      (signer: TokenSigner, users: UserRepository, clock: Clock) => new VerifyAccessToken(signer, users, clock),
-      [TokenSigner, UserRepository, Clock],
+      (signer: TokenSigner, users: UserRepository, sessions: SessionRepository, clock: Clock) =>
+        new VerifyAccessToken(signer, users, sessions, clock),
+      [TokenSigner, UserRepository, SessionRepository, Clock],
     );
   container.bind(GetSecret).toResolvedValue(() => new GetSecret());
+  container
+    .bind(Logout)
+    .toResolvedValue(
+      (sessions: SessionRepository, clock: Clock, logger: Logger) => new Logout(sessions, clock, logger),
+      [SessionRepository, Clock, Logger],
+    );
+  container.bind(ListUsers).toResolvedValue((users: UserRepository) => new ListUsers(users), [UserRepository]);
+  container
+    .bind(UpdateUser)
+    .toResolvedValue(
+      (users: UserRepository, sessions: SessionRepository, clock: Clock, logger: Logger) =>
+        new UpdateUser(users, sessions, clock, logger),
+      [UserRepository, SessionRepository, Clock, Logger],
+    );
   return container;
 }
 
@@ -108,6 +153,9 @@ export function buildApp(container: Container, config: Config, accepting: () => 
     refreshToken: container.get(RefreshToken),
     verifyAccessToken: container.get(VerifyAccessToken),
     getSecret: container.get(GetSecret),
+    logout: container.get(Logout),
+    listUsers: container.get(ListUsers),
+    updateUser: container.get(UpdateUser),
     logger: container.get<Logger>(Logger),
     isReady: async () => accepting() && (await pingDatabase(pool)),
     isUnavailableError: isDatabaseUnavailable,

@@ -12,7 +12,8 @@ export type DomainError =
   | { readonly code: 'ExpiredRefresh' }
   | { readonly code: 'EarlyRefresh' }
   | { readonly code: 'RevokedToken' }
-  | { readonly code: 'MissingRoles'; readonly required: readonly string[] }
+  | { readonly code: 'InvalidRefreshToken' }
+  | { readonly code: 'MissingRoles'; readonly roles: readonly string[]; readonly mode: 'all' | 'any' }
   | { readonly code: 'UserNotFound' };
 
 export type DomainErrorCode = DomainError['code'];

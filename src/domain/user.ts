@@ -1,3 +1,6 @@
+import { type Result, fail, ok } from './result.js';
+import { type DomainError, invalidInput } from './errors.js';
+
 export type UserId = number;
 
 /** A user as stored in the seed's `users` table. */
@@ -13,6 +16,21 @@ export interface User {
 export type NewUser = Omit<User, 'id'>;
 
 export const DEFAULT_ROLES: readonly string[] = ['user'];
+
+const ROLE_NAME = /^[A-Za-z0-9_.:-]{1,32}$/;
+const MAX_ROLES = 16;
+
+/** Checks a list of role names: strings of letters, digits and `_.:-` (no commas: they are stored comma-joined). */
+export function validateRoles(input: unknown): Result<string[], DomainError> {
+  if (!Array.isArray(input) || input.length > MAX_ROLES) {
+    return fail(invalidInput('roles', `roles must be a list of at most ${MAX_ROLES} role names`));
+  }
+  const bad = input.find((role) => typeof role !== 'string' || !ROLE_NAME.test(role));
+  if (bad !== undefined) {
+    return fail(invalidInput('roles', 'each role must be 1 to 32 letters, digits or _ . : -'));
+  }
+  return ok([...new Set(input as string[])]);
+}
 
 /**
  * Roles are stored as flask-praetorian stored them: one comma-joined text column, possibly null or padded.

@@ -1,4 +1,4 @@
-import type { UserRepository } from '../../src/application/ports/user-repository.js';
+import type { UserChanges, UserRepository } from '../../src/application/ports/user-repository.js';
 import { type Result, fail, ok } from '../../src/domain/result.js';
 import type { NewUser, User, UserId } from '../../src/domain/user.js';
 import { usernameKey } from '../../src/domain/username.js';
@@ -32,6 +32,23 @@ export class InMemoryUserRepository implements UserRepository {
   async updatePasswordHash(id: UserId, passwordHash: string): Promise<void> {
     const user = this.users.get(id);
     if (user) this.users.set(id, { ...user, passwordHash });
+  }
+
+  async update(id: UserId, changes: UserChanges): Promise<User | null> {
+    const user = this.users.get(id);
+    if (!user) return null;
+    const updated: User = {
+      ...user,
+      roles: changes.roles === undefined ? user.roles : [...changes.roles],
+      isActive: changes.isActive ?? user.isActive,
+    };
+    this.users.set(id, updated);
+    return { ...updated };
+  }
+
+  async list(page: { offset: number; limit: number }): Promise<{ users: User[]; total: number }> {
+    const all = [...this.users.values()].sort((a, b) => a.id - b.id);
+    return { users: all.slice(page.offset, page.offset + page.limit).map((user) => ({ ...user })), total: all.length };
   }
 
   /** Test helper: change a stored user as an administrator or another tool would. */

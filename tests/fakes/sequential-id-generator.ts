@@ -6,4 +6,9 @@ export class SequentialIdGenerator implements IdGenerator {
   tokenId(): string {
     return `jti-${this.next++}`;
   }
+
+  /** UUID-shaped, as the real store expects. */
+  sessionId(): string {
+    return `00000000-0000-4000-8000-${String(this.next++).padStart(12, '0')}`;
+  }
 }

@@ -1,13 +1,20 @@
 import { AccessTokenIssuer } from '../../src/application/services/access-token-issuer.js';
+import { SessionStarter } from '../../src/application/services/session-starter.js';
 import { Authenticate } from '../../src/application/use-cases/authenticate.js';
+import { CreateUser } from '../../src/application/use-cases/create-user.js';
 import { GetSecret } from '../../src/application/use-cases/get-secret.js';
+import { ListUsers } from '../../src/application/use-cases/list-users.js';
+import { Logout } from '../../src/application/use-cases/logout.js';
 import { RefreshToken } from '../../src/application/use-cases/refresh-token.js';
 import { RegisterUser } from '../../src/application/use-cases/register-user.js';
+import { UpdateUser } from '../../src/application/use-cases/update-user.js';
 import { VerifyAccessToken } from '../../src/application/use-cases/verify-access-token.js';
+import { HmacOpaqueTokens } from '../../src/infrastructure/security/hmac-opaque-tokens.js';
 import { JwtTokenSigner } from '../../src/infrastructure/security/jwt-token-signer.js';
 import { ZxcvbnCommonPasswords } from '../../src/infrastructure/security/zxcvbn-common-passwords.js';
 import { FakePasswordHasher } from '../fakes/fake-password-hasher.js';
 import { FixedClock } from '../fakes/fixed-clock.js';
+import { InMemorySessionRepository } from '../fakes/in-memory-session-repository.js';
 import { InMemoryUserRepository } from '../fakes/in-memory-user-repository.js';
 import { MemoryLogger } from '../fakes/memory-logger.js';
 import { SequentialIdGenerator } from '../fakes/sequential-id-generator.js';
@@ -16,32 +23,44 @@ export const UNIT_SECRET = 'unit-test-secret-of-at-least-32-bytes!!';
 export const UNIT_ISSUER = 'jwt-login';
 
 /**
- * Every use case wired to in-memory fakes (and the real, I/O-free JWT signer), with the fakes exposed so tests can
- * arrange state and read it back. Lifespans default to the service's own: 15 minutes and 30 days.
+ * Every use case wired to in-memory fakes (and the real, I/O-free JWT signer and opaque tokens), with the fakes exposed
+ * so tests can arrange state and read it back. Lifespans default to the service's own: 15 minutes and 30 days; the
+ * refresh-token reuse grace to 10 seconds.
  */
-export function fakeServices(lifespans = { accessSeconds: 900, refreshSeconds: 30 * 86400 }) {
+export function fakeServices(lifespans = { accessSeconds: 900, refreshSeconds: 30 * 86400, graceSeconds: 10 }) {
   const users = new InMemoryUserRepository();
+  const sessions = new InMemorySessionRepository();
   const hasher = new FakePasswordHasher();
   const clock = new FixedClock();
   const ids = new SequentialIdGenerator();
   const logger = new MemoryLogger();
   const signer = new JwtTokenSigner({ secret: UNIT_SECRET, issuer: UNIT_ISSUER });
+  const opaqueTokens = new HmacOpaqueTokens(UNIT_SECRET);
   const commonPasswords = new ZxcvbnCommonPasswords();
-  const tokens = new AccessTokenIssuer(signer, ids, clock, lifespans);
+  const tokens = new AccessTokenIssuer(signer, ids, clock, lifespans.accessSeconds);
+  const sessionStarter = new SessionStarter(sessions, opaqueTokens, tokens, ids, clock, lifespans.refreshSeconds);
+  const createUser = new CreateUser(users, hasher, commonPasswords, logger);
   return {
     users,
+    sessions,
     hasher,
     clock,
     ids,
     logger,
     signer,
+    opaqueTokens,
     commonPasswords,
     tokens,
-    registerUser: new RegisterUser(users, hasher, commonPasswords, tokens, logger),
-    authenticate: new Authenticate(users, hasher, tokens, logger),
-    refreshToken: new RefreshToken(signer, users, tokens, logger),
-    verifyAccessToken: new VerifyAccessToken(signer, users, clock),
+    sessionStarter,
+    createUser,
+    registerUser: new RegisterUser(createUser, sessionStarter),
+    authenticate: new Authenticate(users, hasher, sessionStarter, logger),
+    refreshToken: new RefreshToken(signer, users, sessions, opaqueTokens, tokens, clock, logger, lifespans.graceSeconds),
+    verifyAccessToken: new VerifyAccessToken(signer, users, sessions, clock),
     getSecret: new GetSecret(),
+    logout: new Logout(sessions, clock, logger),
+    listUsers: new ListUsers(users),
+    updateUser: new UpdateUser(users, sessions, clock, logger),
   };
 }
 

@@ -6,8 +6,10 @@ export interface AccessClaims {
   readonly iat: number;
   /** Expires at, seconds since the epoch. */
   readonly exp: number;
-  /** Token id; kept across praetorian refreshes, the key of revocation. */
+  /** Token id; kept across praetorian refreshes. */
   readonly jti: string;
+  /** The session (login) this token belongs to; revoking the session revokes the token. */
+  readonly sid: string;
   readonly id: UserId;
   /** Comma-joined roles, as praetorian writes them. */
   readonly rls: string;

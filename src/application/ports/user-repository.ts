@@ -18,4 +18,16 @@ export interface UserRepository {
   create(user: NewUser): Promise<Result<User, 'UserExists'>>;
   /** Replaces the password hash of an existing user (rehash at login). Does nothing when the user is gone. */
   updatePasswordHash(id: UserId, passwordHash: string): Promise<void>;
+  /**
+   * Changes roles and/or the active flag.
+   * @returns the user as now stored, or null when there is no such user.
+   */
+  update(id: UserId, changes: UserChanges): Promise<User | null>;
+  /** @returns one page of users ordered by id, and how many users there are in all. */
+  list(page: { readonly offset: number; readonly limit: number }): Promise<{ users: User[]; total: number }>;
+}
+
+export interface UserChanges {
+  readonly roles?: readonly string[];
+  readonly isActive?: boolean;
 }

@@ -1,14 +1,8 @@
 import type { Clock } from '../ports/clock.js';
 import type { IdGenerator } from '../ports/id-generator.js';
 import type { AccessClaims, TokenSigner } from '../ports/token-signer.js';
+import type { Session } from '../../domain/session.js';
 import { type User, formatRoles } from '../../domain/user.js';
-
-export interface TokenLifespans {
-  /** Access token lifetime, seconds. */
-  readonly accessSeconds: number;
-  /** How long after login a session may be refreshed, seconds. */
-  readonly refreshSeconds: number;
-}
 
 export interface IssuedAccessToken {
   readonly accessToken: string;
@@ -17,42 +11,45 @@ export interface IssuedAccessToken {
   readonly expiresIn: number;
 }
 
-/** Signs access tokens with flask-praetorian's claims and lifetimes. */
+/** Signs access tokens with flask-praetorian's claims: never valid past the session's refresh deadline (`rf_exp`). */
 export class AccessTokenIssuer {
   constructor(
     private readonly signer: TokenSigner,
     private readonly ids: IdGenerator,
     private readonly clock: Clock,
-    private readonly lifespans: TokenLifespans,
+    private readonly accessSeconds: number,
   ) {}
 
   nowSeconds(): number {
     return Math.floor(this.clock.now() / 1000);
   }
 
-  /** A token for a fresh login: new `jti`, refreshable until now + the refresh lifespan. */
-  issueForLogin(user: User): IssuedAccessToken {
-    const iat = this.nowSeconds();
-    return this.issue(user, { jti: this.ids.tokenId(), iat, rfExp: iat + this.lifespans.refreshSeconds });
+  /** A new token (new `jti`) for a session, at login or refresh-token rotation. */
+  issue(user: User, session: Session): IssuedAccessToken {
+    return this.sign(user, {
+      jti: this.ids.tokenId(),
+      sid: session.id,
+      iat: this.nowSeconds(),
+      rfExp: Math.floor(session.expiresAt / 1000),
+    });
   }
 
-  /**
-   * A praetorian refresh: keeps `jti` and `rf_exp`, re-reads roles, and never outlives `rf_exp`.
-   */
+  /** A praetorian refresh: keeps `jti`, `sid` and `rf_exp`, re-reads roles. */
   reissue(user: User, previous: AccessClaims): IssuedAccessToken {
-    return this.issue(user, { jti: previous.jti, iat: this.nowSeconds(), rfExp: previous.rf_exp });
+    return this.sign(user, { jti: previous.jti, sid: previous.sid, iat: this.nowSeconds(), rfExp: previous.rf_exp });
   }
 
-  private issue(user: User, at: { jti: string; iat: number; rfExp: number }): IssuedAccessToken {
-    const exp = Math.min(at.iat + this.lifespans.accessSeconds, at.rfExp);
+  private sign(user: User, at: { jti: string; sid: string; iat: number; rfExp: number }): IssuedAccessToken {
+    const exp = Math.min(at.iat + this.accessSeconds, at.rfExp);
     const claims: AccessClaims = {
       iat: at.iat,
       exp,
       jti: at.jti,
+      sid: at.sid,
       id: user.id,
       rls: formatRoles(user.roles),
       rf_exp: at.rfExp,
     };
-    return { accessToken: this.signer.sign(claims), claims, expiresIn: exp - at.iat };
+    return { accessToken: this.signer.sign(claims), claims, expiresIn: Math.max(exp - at.iat, 0) };
   }
 }

@@ -1,7 +1,7 @@
 import type { PasswordHasher } from '../ports/password-hasher.js';
 import type { UserRepository } from '../ports/user-repository.js';
 import type { Logger } from '../ports/logger.js';
-import type { AccessTokenIssuer, IssuedAccessToken } from '../services/access-token-issuer.js';
+import type { IssuedTokens, SessionStarter } from '../services/session-starter.js';
 import { type DomainError, invalidInput } from '../../domain/errors.js';
 import { type Result, fail, ok } from '../../domain/result.js';
 import { normalizePassword } from '../../domain/password-policy.js';
@@ -11,7 +11,7 @@ export interface AuthenticateInput {
   readonly password: unknown;
 }
 
-export type AuthenticateOutput = IssuedAccessToken & { readonly userId: number };
+export type AuthenticateOutput = IssuedTokens & { readonly userId: number };
 
 /**
  * Logs a user in with username and password. An unknown user and a wrong password are one answer,
@@ -21,7 +21,7 @@ export class Authenticate {
   constructor(
     private readonly users: UserRepository,
     private readonly hasher: PasswordHasher,
-    private readonly tokens: AccessTokenIssuer,
+    private readonly sessions: SessionStarter,
     private readonly logger: Logger,
   ) {}
 
@@ -45,6 +45,6 @@ export class Authenticate {
       await this.users.updatePasswordHash(user.id, await this.hasher.hash(password));
       this.logger.info('password hash upgraded', { event: 'password_rehashed', user_id: user.id });
     }
-    return ok({ ...this.tokens.issueForLogin(user), userId: user.id });
+    return ok({ ...(await this.sessions.start(user)), userId: user.id });
   }
 }

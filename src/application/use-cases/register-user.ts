@@ -1,46 +1,25 @@
-import type { CommonPasswords } from '../ports/common-passwords.js';
-import type { PasswordHasher } from '../ports/password-hasher.js';
-import type { UserRepository } from '../ports/user-repository.js';
-import type { Logger } from '../ports/logger.js';
-import type { AccessTokenIssuer, IssuedAccessToken } from '../services/access-token-issuer.js';
-import { type DomainError } from '../../domain/errors.js';
-import { type Result, fail, ok } from '../../domain/result.js';
-import { DEFAULT_ROLES } from '../../domain/user.js';
-import { validateUsername } from '../../domain/username.js';
-import { checkNewPassword } from '../../domain/password-policy.js';
+import type { SessionStarter, IssuedTokens } from '../services/session-starter.js';
+import type { CreateUser } from './create-user.js';
+import type { DomainError } from '../../domain/errors.js';
+import { type Result, ok } from '../../domain/result.js';
 
 export interface RegisterUserInput {
   readonly username: unknown;
   readonly password: unknown;
 }
 
-export type RegisterUserOutput = IssuedAccessToken & { readonly userId: number };
+export type RegisterUserOutput = IssuedTokens & { readonly userId: number };
 
-/** Creates an active user with the `user` role and logs it in. */
+/** Public sign-up: an active user with only the `user` role, logged in at once. */
 export class RegisterUser {
   constructor(
-    private readonly users: UserRepository,
-    private readonly hasher: PasswordHasher,
-    private readonly commonPasswords: CommonPasswords,
-    private readonly tokens: AccessTokenIssuer,
-    private readonly logger: Logger,
+    private readonly createUser: CreateUser,
+    private readonly sessions: SessionStarter,
   ) {}
 
   async execute(input: RegisterUserInput): Promise<Result<RegisterUserOutput, DomainError>> {
-    const username = validateUsername(input.username);
-    if (!username.ok) return username;
-    const password = checkNewPassword(input.password, (candidate) => this.commonPasswords.contains(candidate));
-    if (!password.ok) return password;
-
-    const created = await this.users.create({
-      username: username.value,
-      passwordHash: await this.hasher.hash(password.value),
-      roles: DEFAULT_ROLES,
-      isActive: true,
-    });
-    if (!created.ok) return fail({ code: 'UserExists' });
-
-    this.logger.info('user registered', { event: 'user_registered', user_id: created.value.id });
-    return ok({ ...this.tokens.issueForLogin(created.value), userId: created.value.id });
+    const created = await this.createUser.execute({ username: input.username, password: input.password });
+    if (!created.ok) return created;
+    return ok({ ...(await this.sessions.start(created.value)), userId: created.value.id });
   }
 }

@@ -1,6 +1,7 @@
+import type { Clock } from '../ports/clock.js';
+import type { SessionRepository } from '../ports/session-repository.js';
 import type { TokenSigner } from '../ports/token-signer.js';
 import type { UserRepository } from '../ports/user-repository.js';
-import type { Clock } from '../ports/clock.js';
 import { type DomainError, invalidToken } from '../../domain/errors.js';
 import { type Result, fail, ok } from '../../domain/result.js';
 import { parseRoles } from '../../domain/user.js';
@@ -9,19 +10,25 @@ import { parseRoles } from '../../domain/user.js';
 export interface Principal {
   readonly userId: number;
   readonly username: string;
-  /** Roles as the token states them (praetorian's `rls`), which is what role checks read. */
+  /**
+   * Roles the token states (praetorian's `rls`) that the user still holds: a role granted since waits for the next
+   * refresh, as in praetorian, but a role taken away stops working at once.
+   */
   readonly roles: readonly string[];
   readonly jti: string;
+  readonly sessionId: string;
 }
 
 /**
- * Checks an access token for a guarded endpoint: signature and claims, expiry, and the user as stored now, so a
- * deactivated or deleted user is refused at once rather than when the token expires.
+ * Checks an access token for a guarded endpoint: signature and claims, expiry, then the session and the user as
+ * stored now, so a revoked session or a deactivated user is refused at once (also when another instance of the service
+ * did it) rather than when the token expires.
  */
 export class VerifyAccessToken {
   constructor(
     private readonly signer: TokenSigner,
     private readonly users: UserRepository,
+    private readonly sessions: SessionRepository,
     private readonly clock: Clock,
   ) {}
 
@@ -31,8 +38,16 @@ export class VerifyAccessToken {
     if (verification.status === 'expired') return fail({ code: 'ExpiredAccess' });
     const { claims } = verification;
 
-    const user = await this.users.findById(claims.id);
+    const [user, session] = await Promise.all([this.users.findById(claims.id), this.sessions.findById(claims.sid)]);
+    if (!session || session.revokedAt !== null || session.userId !== claims.id) return fail({ code: 'RevokedToken' });
     if (!user || !user.isActive) return fail({ code: 'InactiveUser' });
-    return ok({ userId: user.id, username: user.username, roles: parseRoles(claims.rls), jti: claims.jti });
+    const held = new Set(user.roles);
+    return ok({
+      userId: user.id,
+      username: user.username,
+      roles: parseRoles(claims.rls).filter((role) => held.has(role)),
+      jti: claims.jti,
+      sessionId: claims.sid,
+    });
   }
 }

@@ -48,6 +48,11 @@ const schema = z.object({
   JWT_ISSUER: z.string().min(1, 'must not be empty').default('jwt-login'),
   JWT_ACCESS_LIFESPAN: duration('15m').default('15m'),
   JWT_REFRESH_LIFESPAN: duration('30d').default('30d'),
+  REFRESH_REUSE_GRACE: z
+    .string()
+    .regex(/^\d{1,4}s?$/, 'must be a number of seconds like 10 or 10s (0 to 9999)')
+    .transform((text) => Number.parseInt(text, 10))
+    .default('10s'),
   ARGON2_MEMORY_KIB: integer(1024, 4 * 1024 * 1024).default('65536'),
   ARGON2_TIME_COST: integer(1, 100).default('3'),
   ARGON2_PARALLELISM: integer(1, 64).default('4'),
@@ -74,6 +79,8 @@ export interface Config {
   readonly jwtIssuer: string;
   readonly accessLifespanSeconds: number;
   readonly refreshLifespanSeconds: number;
+  /** How long a spent refresh token may be replayed for the same successor before replay revokes its session. */
+  readonly refreshReuseGraceSeconds: number;
   readonly argon2: { readonly memoryCost: number; readonly timeCost: number; readonly parallelism: number };
   readonly bodyLimit: string;
   readonly logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
@@ -127,6 +134,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     jwtIssuer: c.JWT_ISSUER,
     accessLifespanSeconds: c.JWT_ACCESS_LIFESPAN,
     refreshLifespanSeconds: c.JWT_REFRESH_LIFESPAN,
+    refreshReuseGraceSeconds: c.REFRESH_REUSE_GRACE,
     argon2: Object.freeze({
       memoryCost: c.ARGON2_MEMORY_KIB,
       timeCost: c.ARGON2_TIME_COST,

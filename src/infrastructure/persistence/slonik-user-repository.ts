@@ -1,6 +1,6 @@
 import { type DatabasePool, UniqueIntegrityConstraintViolationError, sql } from 'slonik';
 import { z } from 'zod';
-import type { UserRepository } from '../../application/ports/user-repository.js';
+import type { UserChanges, UserRepository } from '../../application/ports/user-repository.js';
 import { type Result, fail, ok } from '../../domain/result.js';
 import { type NewUser, type User, type UserId, formatRoles, isActiveFlag, parseRoles } from '../../domain/user.js';
 
@@ -58,5 +58,28 @@ export class SlonikUserRepository implements UserRepository {
 
   async updatePasswordHash(id: UserId, passwordHash: string): Promise<void> {
     await this.pool.query(sql.unsafe`UPDATE users SET password = ${passwordHash} WHERE id = ${id}`);
+  }
+
+  async update(id: UserId, changes: UserChanges): Promise<User | null> {
+    if (!Number.isSafeInteger(id) || id < 1 || id > 2_147_483_647) return null;
+    const roles = changes.roles === undefined ? null : formatRoles(changes.roles);
+    const isActive = changes.isActive ?? null;
+    const row = await this.pool.maybeOne(sql.type(userRow)`
+      UPDATE users SET
+        roles = CASE WHEN ${roles === null} THEN roles ELSE ${roles} END,
+        is_active = CASE WHEN ${isActive === null} THEN is_active ELSE ${isActive} END
+      WHERE id = ${id}
+      RETURNING id, username, password, roles, is_active`);
+    return row && toUser(row);
+  }
+
+  async list(page: { offset: number; limit: number }): Promise<{ users: User[]; total: number }> {
+    const [rows, total] = await Promise.all([
+      this.pool.any(sql.type(userRow)`
+        SELECT id, username, password, roles, is_active FROM users
+        ORDER BY id LIMIT ${page.limit} OFFSET ${page.offset}`),
+      this.pool.oneFirst(sql.type(z.object({ count: z.number() }))`SELECT count(*)::int AS count FROM users`),
+    ]);
+    return { users: rows.map(toUser), total };
   }
 }

@@ -14,6 +14,7 @@ const accessClaimsSchema = z.object({
   iat: seconds,
   exp: seconds,
   jti: z.string().min(1).max(128),
+  sid: z.string().min(1).max(128),
   id: z.number().int().positive(),
   rls: z.string().max(4096),
   rf_exp: seconds,

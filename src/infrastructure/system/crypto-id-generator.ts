@@ -5,4 +5,8 @@ export class CryptoIdGenerator implements IdGenerator {
   tokenId(): string {
     return randomUUID();
   }
+
+  sessionId(): string {
+    return randomUUID();
+  }
 }

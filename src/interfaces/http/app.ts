@@ -10,6 +10,8 @@ import { corsPolicy } from './middleware/cors.js';
 import { type AuthRoutesDependencies, authRoutes } from './routes/auth-routes.js';
 import { type ProtectedRoutesDependencies, protectedRoutes } from './routes/protected-routes.js';
 import { type HealthRoutesDependencies, healthRoutes } from './routes/health-routes.js';
+import { type SessionRoutesDependencies, sessionRoutes } from './routes/session-routes.js';
+import { type AdminRoutesDependencies, adminRoutes } from './routes/admin-routes.js';
 
 export interface AppOptions {
   /** Largest accepted request body, e.g. `16kb`. */
@@ -20,7 +22,9 @@ export interface AppOptions {
 
 export type AppDependencies = AuthRoutesDependencies &
   ProtectedRoutesDependencies &
-  HealthRoutesDependencies & {
+  HealthRoutesDependencies &
+  SessionRoutesDependencies &
+  AdminRoutesDependencies & {
     readonly logger: Logger;
     readonly isUnavailableError: (error: unknown) => boolean;
     readonly options: AppOptions;
@@ -42,6 +46,8 @@ export function createApp(deps: AppDependencies): Koa<AppState> {
   healthRoutes(router, deps);
   authRoutes(router, deps);
   protectedRoutes(router, deps);
+  sessionRoutes(router, deps);
+  adminRoutes(router, deps);
   app.use(router.routes());
   app.use(router.allowedMethods());
   return app;

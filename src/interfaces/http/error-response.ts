@@ -23,13 +23,15 @@ export function domainErrorToHttp(error: DomainError): HttpError {
       return new HttpError(401, 'ExpiredRefreshError', 'refresh permission for token has expired');
     case 'EarlyRefresh':
       return new HttpError(425, 'EarlyRefreshError', 'access permission for token has not expired. may not refresh');
+    case 'InvalidRefreshToken':
+      return new HttpError(401, 'InvalidRefreshToken', 'The refresh token is not valid, or has been used or revoked');
     case 'RevokedToken':
       return new HttpError(403, 'BlacklistedError', 'Token has a blacklisted jti');
     case 'MissingRoles':
       return new HttpError(
         403,
         'MissingRoleError',
-        `This endpoint requires all the following roles: ${pythonList(error.required)}`,
+        `This endpoint requires ${error.mode === 'all' ? 'all' : 'one of'} the following roles: ${pythonList(error.roles)}`,
       );
     case 'UserNotFound':
       return new HttpError(404, 'NotFound', 'No user has this id');

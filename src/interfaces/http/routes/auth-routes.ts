@@ -3,7 +3,7 @@ import type { Context } from 'koa';
 import type { Authenticate } from '../../../application/use-cases/authenticate.js';
 import type { RefreshToken } from '../../../application/use-cases/refresh-token.js';
 import type { RegisterUser } from '../../../application/use-cases/register-user.js';
-import type { IssuedAccessToken } from '../../../application/services/access-token-issuer.js';
+import type { RefreshTokenOutput } from '../../../application/use-cases/refresh-token.js';
 import type { AppState } from '../state.js';
 import { jsonObjectBody, requestBody } from '../middleware/body-parser.js';
 import { bearerToken } from '../middleware/require-auth.js';
@@ -18,11 +18,33 @@ export interface AuthRoutesDependencies {
 
 const CREDENTIALS = 'username and password strings';
 
-function sendTokens(ctx: Context, status: number, issued: IssuedAccessToken): void {
+function sendTokens(ctx: Context, status: number, issued: RefreshTokenOutput): void {
   ctx.status = status;
   ctx.set('Cache-Control', 'no-store');
   ctx.set('Pragma', 'no-cache');
-  ctx.body = { access_token: issued.accessToken, token_type: 'Bearer', expires_in: issued.expiresIn };
+  ctx.body = {
+    access_token: issued.accessToken,
+    ...(issued.refreshToken === undefined ? {} : { refresh_token: issued.refreshToken }),
+    token_type: 'Bearer',
+    expires_in: issued.expiresIn,
+  };
+}
+
+/** An opaque refresh token is 32 bytes base64url; anything far off that is not one of ours. */
+const MAX_REFRESH_TOKEN_LENGTH = 256;
+
+/** `{"refresh_token": "..."}` selects rotation; undefined when the body has no such field. */
+function presentedRefreshToken(ctx: Context): string | undefined {
+  const body = requestBody(ctx);
+  if (body.kind !== 'json' || typeof body.value !== 'object' || body.value === null || Array.isArray(body.value)) {
+    return undefined;
+  }
+  const { refresh_token: refreshToken } = body.value as Record<string, unknown>;
+  if (refreshToken === undefined) return undefined;
+  if (typeof refreshToken !== 'string' || refreshToken.length === 0 || refreshToken.length > MAX_REFRESH_TOKEN_LENGTH) {
+    throw validationError(`refresh_token must be a string of 1 to ${MAX_REFRESH_TOKEN_LENGTH} characters`);
+  }
+  return refreshToken;
 }
 
 /**
@@ -65,10 +87,13 @@ export function authRoutes(router: Router<AppState>, deps: AuthRoutesDependencie
   });
 
   router.post('/api/refresh', async (ctx) => {
-    const token = previousAccessToken(ctx);
-    if (!token) throw missingToken();
+    const refreshToken = presentedRefreshToken(ctx);
+    const accessToken = refreshToken === undefined ? previousAccessToken(ctx) : undefined;
+    if (!refreshToken && !accessToken) throw missingToken();
     ctx.state.tokenPresented = true;
-    const result = await deps.refreshToken.execute({ accessToken: token });
+    const result = await deps.refreshToken.execute(
+      refreshToken !== undefined ? { refreshToken } : { accessToken: accessToken! },
+    );
     if (!result.ok) throw domainErrorToHttp(result.error);
     sendTokens(ctx, 200, result.value);
   });

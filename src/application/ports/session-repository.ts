@@ -1,0 +1,42 @@
+import type { RevocationReason, Session } from '../../domain/session.js';
+import type { UserId } from '../../domain/user.js';
+
+/** What spending a refresh token did. */
+export type RotationOutcome =
+  /** The token was live: it is now spent and `successorHash` is the session's live token. */
+  | { readonly kind: 'rotated'; readonly session: Session }
+  /** Spent less than the grace window ago with the same successor: answer with that successor again. */
+  | { readonly kind: 'replayed'; readonly session: Session }
+  /** Spent before the grace window: a stolen token is being replayed, and the whole session is now revoked. */
+  | { readonly kind: 'reused'; readonly session: Session }
+  | { readonly kind: 'revoked' }
+  | { readonly kind: 'expired' }
+  | { readonly kind: 'unknown' };
+
+export interface RotationRequest {
+  /** SHA-256 (hex) of the presented refresh token. */
+  readonly tokenHash: string;
+  /** SHA-256 (hex) of the successor token to store if the presented one is live. */
+  readonly successorHash: string;
+  /** Milliseconds since the epoch. */
+  readonly now: number;
+  readonly graceMs: number;
+}
+
+export const SessionRepository = Symbol.for('SessionRepository');
+/** Sessions and their refresh tokens, of which only SHA-256 hashes are stored. */
+export interface SessionRepository {
+  /** Stores a new session with its first refresh token. */
+  start(session: Session, firstTokenHash: string): Promise<void>;
+  /**
+   * Spends a refresh token atomically: concurrent calls for one token are serialized (row lock in one transaction),
+   * so exactly one of them rotates and the others see it spent.
+   */
+  rotate(request: RotationRequest): Promise<RotationOutcome>;
+  /** @returns the session, or null when there is none. */
+  findById(id: string): Promise<Session | null>;
+  /** Revokes one session (no-op when already revoked or unknown). */
+  revoke(id: string, now: number, reason: RevocationReason): Promise<void>;
+  /** Revokes every live session of a user. @returns how many were revoked. */
+  revokeAllForUser(userId: UserId, now: number, reason: RevocationReason): Promise<number>;
+}

@@ -1,0 +1,35 @@
+import type { Clock } from '../ports/clock.js';
+import type { IdGenerator } from '../ports/id-generator.js';
+import type { OpaqueTokens } from '../ports/opaque-tokens.js';
+import type { SessionRepository } from '../ports/session-repository.js';
+import type { AccessTokenIssuer, IssuedAccessToken } from './access-token-issuer.js';
+import type { User } from '../../domain/user.js';
+
+/** What a login (or registration, or refresh) answers with. */
+export type IssuedTokens = IssuedAccessToken & { readonly refreshToken: string };
+
+/** Starts a session for a user who just proved who they are: a refresh-token family and its first access token. */
+export class SessionStarter {
+  constructor(
+    private readonly sessions: SessionRepository,
+    private readonly opaqueTokens: OpaqueTokens,
+    private readonly accessTokens: AccessTokenIssuer,
+    private readonly ids: IdGenerator,
+    private readonly clock: Clock,
+    private readonly refreshSeconds: number,
+  ) {}
+
+  async start(user: User): Promise<IssuedTokens> {
+    const now = this.clock.now();
+    const session = {
+      id: this.ids.sessionId(),
+      userId: user.id,
+      createdAt: now,
+      expiresAt: now + this.refreshSeconds * 1000,
+      revokedAt: null,
+    };
+    const refreshToken = this.opaqueTokens.generate();
+    await this.sessions.start(session, this.opaqueTokens.digest(refreshToken));
+    return { ...this.accessTokens.issue(user, session), refreshToken };
+  }
+}

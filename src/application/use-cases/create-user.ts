@@ -1,0 +1,45 @@
+import type { CommonPasswords } from '../ports/common-passwords.js';
+import type { PasswordHasher } from '../ports/password-hasher.js';
+import type { UserRepository } from '../ports/user-repository.js';
+import type { Logger } from '../ports/logger.js';
+import type { DomainError } from '../../domain/errors.js';
+import { type Result, fail, ok } from '../../domain/result.js';
+import { DEFAULT_ROLES, type User, validateRoles } from '../../domain/user.js';
+import { validateUsername } from '../../domain/username.js';
+import { checkNewPassword } from '../../domain/password-policy.js';
+
+export interface CreateUserInput {
+  readonly username: unknown;
+  readonly password: unknown;
+  /** Defaults to `['user']`. Only trusted callers (the admin CLI) pass roles. */
+  readonly roles?: unknown;
+}
+
+/** Creates an active user after the username, password and role rules; the password is stored as a hash. */
+export class CreateUser {
+  constructor(
+    private readonly users: UserRepository,
+    private readonly hasher: PasswordHasher,
+    private readonly commonPasswords: CommonPasswords,
+    private readonly logger: Logger,
+  ) {}
+
+  async execute(input: CreateUserInput): Promise<Result<User, DomainError>> {
+    const username = validateUsername(input.username);
+    if (!username.ok) return username;
+    const password = checkNewPassword(input.password, (candidate) => this.commonPasswords.contains(candidate));
+    if (!password.ok) return password;
+    const roles = input.roles === undefined ? ok([...DEFAULT_ROLES]) : validateRoles(input.roles);
+    if (!roles.ok) return roles;
+
+    const created = await this.users.create({
+      username: username.value,
+      passwordHash: await this.hasher.hash(password.value),
+      roles: roles.value,
+      isActive: true,
+    });
+    if (!created.ok) return fail({ code: 'UserExists' });
+    this.logger.info('user created', { event: 'user_created', user_id: created.value.id, roles: roles.value });
+    return created;
+  }
+}

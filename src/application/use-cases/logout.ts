@@ -1,0 +1,23 @@
+import type { Clock } from '../ports/clock.js';
+import type { Logger } from '../ports/logger.js';
+import type { SessionRepository } from '../ports/session-repository.js';
+import type { Principal } from './verify-access-token.js';
+
+/** Ends the caller's session: its access tokens and its whole refresh-token family stop working at once. */
+export class Logout {
+  constructor(
+    private readonly sessions: SessionRepository,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+  ) {}
+
+  async execute(input: { readonly principal: Principal }): Promise<void> {
+    await this.sessions.revoke(input.principal.sessionId, this.clock.now(), 'logout');
+    this.logger.info('session revoked', {
+      event: 'revocation',
+      reason: 'logout',
+      user_id: input.principal.userId,
+      session_id: input.principal.sessionId,
+    });
+  }
+}

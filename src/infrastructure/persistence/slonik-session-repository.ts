@@ -1,0 +1,100 @@
+import { type DatabasePool, sql } from 'slonik';
+import { z } from 'zod';
+import type { RotationOutcome, RotationRequest, SessionRepository } from '../../application/ports/session-repository.js';
+import type { RevocationReason, Session } from '../../domain/session.js';
+import type { UserId } from '../../domain/user.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const sessionColumns = {
+  id: z.string(),
+  user_id: z.number(),
+  created_ms: z.number(),
+  expires_ms: z.number(),
+  revoked_ms: z.number().nullable(),
+};
+const sessionRow = z.object(sessionColumns);
+const tokenRow = z.object({ ...sessionColumns, spent_ms: z.number().nullable(), successor_hash: z.string().nullable() });
+
+const toSession = (row: z.infer<typeof sessionRow>): Session => ({
+  id: row.id,
+  userId: row.user_id,
+  createdAt: row.created_ms,
+  expiresAt: row.expires_ms,
+  revokedAt: row.revoked_ms,
+});
+
+const at = (ms: number) => sql.fragment`to_timestamp(${ms / 1000})`;
+const SESSION_SELECT = sql.fragment`
+  s.id::text AS id, s.user_id,
+  round(extract(epoch FROM s.created_at) * 1000)::float8 AS created_ms,
+  round(extract(epoch FROM s.expires_at) * 1000)::float8 AS expires_ms,
+  round(extract(epoch FROM s.revoked_at) * 1000)::float8 AS revoked_ms`;
+
+/** Sessions and refresh tokens in PostgreSQL; rotation is one transaction holding the token's row lock. */
+export class SlonikSessionRepository implements SessionRepository {
+  constructor(private readonly pool: DatabasePool) {}
+
+  async start(session: Session, firstTokenHash: string): Promise<void> {
+    await this.pool.transaction(async (transaction) => {
+      await transaction.query(sql.unsafe`
+        INSERT INTO sessions (id, user_id, created_at, expires_at)
+        VALUES (${session.id}, ${session.userId}, ${at(session.createdAt)}, ${at(session.expiresAt)})`);
+      await transaction.query(sql.unsafe`
+        INSERT INTO refresh_tokens (token_hash, session_id, issued_at)
+        VALUES (${firstTokenHash}, ${session.id}, ${at(session.createdAt)})`);
+    });
+  }
+
+  rotate(request: RotationRequest): Promise<RotationOutcome> {
+    return this.pool.transaction(async (transaction) => {
+      const row = await transaction.maybeOne(sql.type(tokenRow)`
+        SELECT ${SESSION_SELECT},
+          round(extract(epoch FROM t.spent_at) * 1000)::float8 AS spent_ms, t.successor_hash
+        FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
+        WHERE t.token_hash = ${request.tokenHash}
+        FOR UPDATE OF t`);
+      if (!row) return { kind: 'unknown' };
+      const session = toSession(row);
+      if (session.revokedAt !== null) return { kind: 'revoked' };
+      if (session.expiresAt <= request.now) return { kind: 'expired' };
+
+      if (row.spent_ms === null) {
+        await transaction.query(sql.unsafe`
+          UPDATE refresh_tokens SET spent_at = ${at(request.now)}, successor_hash = ${request.successorHash}
+          WHERE token_hash = ${request.tokenHash}`);
+        await transaction.query(sql.unsafe`
+          INSERT INTO refresh_tokens (token_hash, session_id, issued_at)
+          VALUES (${request.successorHash}, ${session.id}, ${at(request.now)})`);
+        return { kind: 'rotated', session };
+      }
+      if (request.now - row.spent_ms <= request.graceMs && row.successor_hash === request.successorHash) {
+        return { kind: 'replayed', session };
+      }
+      await transaction.query(sql.unsafe`
+        UPDATE sessions SET revoked_at = ${at(request.now)}, revoked_reason = 'refresh_token_reused'
+        WHERE id = ${session.id}`);
+      return { kind: 'reused', session: { ...session, revokedAt: request.now } };
+    });
+  }
+
+  async findById(id: string): Promise<Session | null> {
+    if (!UUID.test(id)) return null;
+    const row = await this.pool.maybeOne(sql.type(sessionRow)`SELECT ${SESSION_SELECT} FROM sessions s WHERE s.id = ${id}`);
+    return row && toSession(row);
+  }
+
+  async revoke(id: string, now: number, reason: RevocationReason): Promise<void> {
+    if (!UUID.test(id)) return;
+    await this.pool.query(sql.unsafe`
+      UPDATE sessions SET revoked_at = ${at(now)}, revoked_reason = ${reason}
+      WHERE id = ${id} AND revoked_at IS NULL`);
+  }
+
+  async revokeAllForUser(userId: UserId, now: number, reason: RevocationReason): Promise<number> {
+    const result = await this.pool.query(sql.unsafe`
+      UPDATE sessions SET revoked_at = ${at(now)}, revoked_reason = ${reason}
+      WHERE user_id = ${userId} AND revoked_at IS NULL`);
+    return result.rowCount;
+  }
+}

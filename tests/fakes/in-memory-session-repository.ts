@@ -1,0 +1,64 @@
+import type {
+  RotationOutcome,
+  RotationRequest,
+  SessionRepository,
+} from '../../src/application/ports/session-repository.js';
+import type { RevocationReason, Session } from '../../src/domain/session.js';
+import type { UserId } from '../../src/domain/user.js';
+
+interface StoredToken {
+  readonly sessionId: string;
+  spentAt: number | null;
+  successorHash: string | null;
+}
+
+/** Sessions and refresh-token hashes in Maps, with the same rotation rules as the PostgreSQL store. */
+export class InMemorySessionRepository implements SessionRepository {
+  private readonly sessions = new Map<string, Session & { reason?: RevocationReason }>();
+  private readonly tokens = new Map<string, StoredToken>();
+
+  async start(session: Session, firstTokenHash: string): Promise<void> {
+    this.sessions.set(session.id, { ...session });
+    this.tokens.set(firstTokenHash, { sessionId: session.id, spentAt: null, successorHash: null });
+  }
+
+  async rotate(request: RotationRequest): Promise<RotationOutcome> {
+    const token = this.tokens.get(request.tokenHash);
+    if (!token) return { kind: 'unknown' };
+    const session = this.sessions.get(token.sessionId)!;
+    if (session.revokedAt !== null) return { kind: 'revoked' };
+    if (session.expiresAt <= request.now) return { kind: 'expired' };
+    if (token.spentAt === null) {
+      token.spentAt = request.now;
+      token.successorHash = request.successorHash;
+      this.tokens.set(request.successorHash, { sessionId: session.id, spentAt: null, successorHash: null });
+      return { kind: 'rotated', session: { ...session } };
+    }
+    if (request.now - token.spentAt <= request.graceMs && token.successorHash === request.successorHash) {
+      return { kind: 'replayed', session: { ...session } };
+    }
+    await this.revoke(session.id, request.now, 'refresh_token_reused');
+    return { kind: 'reused', session: { ...this.sessions.get(session.id)! } };
+  }
+
+  async findById(id: string): Promise<Session | null> {
+    const session = this.sessions.get(id);
+    return session ? { ...session } : null;
+  }
+
+  async revoke(id: string, now: number, reason: RevocationReason): Promise<void> {
+    const session = this.sessions.get(id);
+    if (session && session.revokedAt === null) this.sessions.set(id, { ...session, revokedAt: now, reason });
+  }
+
+  async revokeAllForUser(userId: UserId, now: number, reason: RevocationReason): Promise<number> {
+    const live = [...this.sessions.values()].filter((s) => s.userId === userId && s.revokedAt === null);
+    for (const session of live) await this.revoke(session.id, now, reason);
+    return live.length;
+  }
+
+  /** Test helper: the stored token hashes, to check that no token is kept in clear. */
+  storedTokenHashes(): string[] {
+    return [...this.tokens.keys()];
+  }
+}
