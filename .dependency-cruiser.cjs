@@ -1,7 +1,7 @@
 'use strict';
 /**
  * Dependencies point inward (STYLE.md): domain <- application <- infrastructure, interfaces.
- * Only src/composition-root.ts and src/main.ts see every layer.
+ * Only src/composition-root.ts and the entry points src/main.ts (server) and src/cli.ts (admin CLI) see every layer.
  *
  * Run: npx depcruise src --config .dependency-cruiser.cjs --output-type err
  * Enforced by tests/unit/architecture.test.ts.
@@ -51,7 +51,7 @@ module.exports = {
       severity: 'error',
       from: {
         path: '^src/',
-        pathNot: ['^src/(domain|application|infrastructure|interfaces)/', '^src/(composition-root|main)\\.ts$'],
+        pathNot: ['^src/(domain|application|infrastructure|interfaces)/', '^src/(composition-root|main|cli)\\.ts$'],
       },
       to: { path: '^src/(infrastructure|interfaces)/' },
     },
@@ -61,8 +61,8 @@ module.exports = {
         'src/composition-root.ts is imported by src/main.ts only, and nothing imports src/main.ts; a layer ' +
         'importing them would see every other layer through them.',
       severity: 'error',
-      from: { path: '^src/', pathNot: '^src/main\\.ts$' },
-      to: { path: '^src/(composition-root|main)\\.ts$' },
+      from: { path: '^src/', pathNot: '^src/(main|cli)\\.ts$' },
+      to: { path: '^src/(composition-root|main|cli)\\.ts$' },
     },
     {
       name: 'src-not-to-tests',

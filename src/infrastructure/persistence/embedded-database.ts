@@ -129,11 +129,36 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): P
     await admin.end();
   }
 
+  await writeFile(path.join(directory, 'pg-port'), `${port}\n`);
   return {
     connectionUri: `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${databaseName}`,
     stop: async () => {
       await server.stop();
       await rm(path.join(directory, 'owner.pid'), { force: true });
+      await rm(path.join(directory, 'pg-port'), { force: true });
     },
   };
+}
+
+/**
+ * For a second process (the admin CLI) beside a running service: connects to the embedded server that another live
+ * process started under `directory`, or starts one when none runs.
+ */
+export async function openEmbeddedDatabase(options: EmbeddedDatabaseOptions): Promise<EmbeddedDatabase> {
+  const directory = path.resolve(options.directory);
+  const ownerFile = path.join(directory, 'owner.pid');
+  const portFile = path.join(directory, 'pg-port');
+  if (existsSync(ownerFile) && existsSync(portFile)) {
+    const owner = Number((await readFile(ownerFile, 'utf8')).trim());
+    if (Number.isInteger(owner) && owner !== process.pid && isAlive(owner)) {
+      const port = Number((await readFile(portFile, 'utf8')).trim());
+      const password = (await readFile(path.join(directory, 'pg-password'), 'utf8')).trim();
+      const databaseName = options.databaseName ?? 'jwt_login';
+      return {
+        connectionUri: `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${databaseName}`,
+        stop: async () => undefined,
+      };
+    }
+  }
+  return startEmbeddedDatabase(options);
 }

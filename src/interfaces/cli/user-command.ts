@@ -1,0 +1,112 @@
+import type { CreateUser } from '../../application/use-cases/create-user.js';
+import type { UpdateUser } from '../../application/use-cases/update-user.js';
+import type { DomainError } from '../../domain/errors.js';
+
+export interface UserCommandDependencies {
+  readonly createUser: CreateUser;
+  readonly updateUser: UpdateUser;
+}
+
+export interface CommandIo {
+  /** Reads the password: the whole of a piped stdin, or a hidden prompt on a terminal. */
+  readPassword(): Promise<string>;
+  out(line: string): void;
+  err(line: string): void;
+}
+
+export const EXIT = { ok: 0, failure: 1, usage: 2, refused: 3 } as const;
+
+export const USAGE = `usage:
+  npm run user -- create <username> [--roles role1,role2] [--password-stdin]
+  npm run user -- set-active <username> <true|false>
+  npm run user -- set-roles <username> <role1,role2>
+The password is read from stdin (piped, or typed at a hidden prompt), never from the command line.`;
+
+function describe(error: DomainError): string {
+  switch (error.code) {
+    case 'InvalidInput':
+      return error.message;
+    case 'UserExists':
+      return 'the username is taken';
+    case 'UserNotFound':
+      return 'no such user';
+    default:
+      return error.code;
+  }
+}
+
+const splitRoles = (text: string) =>
+  text
+    .split(',')
+    .map((role) => role.trim())
+    .filter(Boolean);
+
+/**
+ * The admin CLI: create a user (a first admin needs no SQL), activate or deactivate one, set roles.
+ * @returns the process exit code: 0 done, 2 usage error, 3 refused (validation, taken, not found).
+ */
+export async function runUserCommand(args: readonly string[], io: CommandIo, deps: UserCommandDependencies): Promise<number> {
+  const [command, username, ...rest] = args;
+  if (!command || !username || username.startsWith('--')) {
+    io.err(USAGE);
+    return EXIT.usage;
+  }
+  switch (command) {
+    case 'create': {
+      let roles: string[] | undefined;
+      for (let i = 0; i < rest.length; i += 1) {
+        const flag = rest[i];
+        if (flag === '--password-stdin') continue;
+        if (flag === '--roles' && rest[i + 1] !== undefined) {
+          roles = splitRoles(rest[i + 1]!);
+          i += 1;
+          continue;
+        }
+        if (flag === '--password' || flag?.startsWith('--password=')) {
+          io.err('refusing --password: a password on the command line leaks into shell history and ps; pipe it on stdin');
+          return EXIT.usage;
+        }
+        io.err(`unknown argument ${JSON.stringify(flag)}\n${USAGE}`);
+        return EXIT.usage;
+      }
+      const password = await io.readPassword();
+      const result = await deps.createUser.execute({ username, password, roles });
+      if (!result.ok) {
+        io.err(`cannot create ${JSON.stringify(username)}: ${describe(result.error)}`);
+        return EXIT.refused;
+      }
+      io.out(`created user ${result.value.id} ${JSON.stringify(result.value.username)} with roles ${result.value.roles.join(',')}`);
+      return EXIT.ok;
+    }
+    case 'set-active': {
+      const value = rest[0];
+      if (rest.length !== 1 || (value !== 'true' && value !== 'false')) {
+        io.err(`set-active takes true or false\n${USAGE}`);
+        return EXIT.usage;
+      }
+      const result = await deps.updateUser.execute({ target: { username }, isActive: value === 'true' });
+      if (!result.ok) {
+        io.err(`cannot update ${JSON.stringify(username)}: ${describe(result.error)}`);
+        return EXIT.refused;
+      }
+      io.out(`user ${result.value.id} ${JSON.stringify(result.value.username)} is ${result.value.isActive ? 'active' : 'inactive'}`);
+      return EXIT.ok;
+    }
+    case 'set-roles': {
+      if (rest.length !== 1) {
+        io.err(`set-roles takes one comma-separated list\n${USAGE}`);
+        return EXIT.usage;
+      }
+      const result = await deps.updateUser.execute({ target: { username }, roles: splitRoles(rest[0]!) });
+      if (!result.ok) {
+        io.err(`cannot update ${JSON.stringify(username)}: ${describe(result.error)}`);
+        return EXIT.refused;
+      }
+      io.out(`user ${result.value.id} ${JSON.stringify(result.value.username)} has roles ${result.value.roles.join(',')}`);
+      return EXIT.ok;
+    }
+    default:
+      io.err(`unknown command ${JSON.stringify(command)}\n${USAGE}`);
+      return EXIT.usage;
+  }
+}

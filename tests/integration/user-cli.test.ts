@@ -1,0 +1,98 @@
+import { spawn } from 'node:child_process';
+import { expect } from 'chai';
+import { sql } from 'slonik';
+import { z } from 'zod';
+import { type TestDatabase, createTestDatabase } from '../support/database.js';
+
+interface Run {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+describe('admin CLI: npm run user', function () {
+  this.timeout(60_000);
+  let database: TestDatabase;
+
+  /** Runs src/cli.ts as the npm script does (from source here), with `input` piped as the password. */
+  const run = (args: string[], input = ''): Promise<Run> =>
+    new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
+        env: {
+          ...process.env,
+          DATABASE_URL: database.uri,
+          JWT_SECRET: 'cli-test-secret-that-is-at-least-32-bytes',
+          ARGON2_MEMORY_KIB: '1024',
+          ARGON2_TIME_COST: '1',
+          ARGON2_PARALLELISM: '1',
+        },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk) => (stdout += chunk));
+      child.stderr.on('data', (chunk) => (stderr += chunk));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+      child.stdin.end(input);
+    });
+
+  const userRow = (username: string) =>
+    database.pool.maybeOne(
+      sql.type(z.object({ roles: z.string().nullable(), is_active: z.boolean().nullable(), password: z.string() }))`
+        SELECT roles, is_active, password FROM users WHERE username = ${username}`,
+    );
+
+  before(async () => {
+    database = await createTestDatabase();
+  });
+  after(() => database.drop());
+
+  it('creates a first admin with the password read from stdin, stored as an argon2id hash', async () => {
+    const result = await run(['create', 'root', '--roles', 'admin,user', '--password-stdin'], 'a long admin password\n');
+    expect(result.code, result.stderr).to.equal(0);
+    expect(result.stdout).to.match(/^created user \d+ "root" with roles admin,user\n$/);
+    const row = await userRow('root');
+    expect(row?.roles).to.equal('admin,user');
+    expect(row?.is_active).to.equal(true);
+    expect(row?.password).to.match(/^\$argon2id\$/);
+    expect(row?.password).not.to.contain('a long admin password');
+  });
+
+  it('refuses a password given as an argument, with a usage exit code', async () => {
+    const result = await run(['create', 'eve', '--password', 'a long admin password']);
+    expect(result.code).to.equal(2);
+    expect(result.stderr).to.contain('refusing --password');
+    expect(await userRow('eve')).to.equal(null);
+  });
+
+  it('refuses a weak password and a taken username with exit code 3 and a clear message', async () => {
+    const weak = await run(['create', 'bob'], 'short');
+    expect(weak.code).to.equal(3);
+    expect(weak.stderr).to.contain('password must be at least 8 characters');
+    const taken = await run(['create', 'ROOT'], 'another long password');
+    expect(taken.code).to.equal(3);
+    expect(taken.stderr).to.contain('the username is taken');
+  });
+
+  it('deactivates, reactivates and sets roles by username', async () => {
+    expect((await run(['set-active', 'root', 'false'])).code).to.equal(0);
+    expect((await userRow('root'))?.is_active).to.equal(false);
+    expect((await run(['set-active', 'root', 'true'])).code).to.equal(0);
+    expect((await userRow('root'))?.is_active).to.equal(true);
+    const roles = await run(['set-roles', 'root', 'admin,auditor']);
+    expect(roles.code).to.equal(0);
+    expect(roles.stdout).to.contain('has roles admin,auditor');
+    expect((await userRow('root'))?.roles).to.equal('admin,auditor');
+  });
+
+  it('answers usage errors with exit code 2 and unknown users with 3', async () => {
+    expect((await run([])).code).to.equal(2);
+    expect((await run(['frobnicate', 'root'])).code).to.equal(2);
+    expect((await run(['set-active', 'root', 'maybe'])).code).to.equal(2);
+    expect((await run(['set-roles', 'root', 'bad,role with space'])).code).to.equal(3);
+    const missing = await run(['set-active', 'nobody', 'false']);
+    expect(missing.code).to.equal(3);
+    expect(missing.stderr).to.contain('no such user');
+  });
+});
