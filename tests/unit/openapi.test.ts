@@ -19,7 +19,7 @@ function servedRoutes(): string[] {
     const router = (middleware as { router?: Router }).router;
     for (const layer of router?.stack ?? []) {
       for (const method of layer.methods.filter((m) => m !== 'HEAD')) {
-        routes.add(`${method} ${layer.path.replace(/:(\w+)/g, '{$1}')}`);
+        routes.add(`${method} ${String(layer.path).replace(/:(\w+)/g, '{$1}')}`);
       }
     }
   }

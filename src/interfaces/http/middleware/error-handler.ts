@@ -22,6 +22,8 @@ function clientError(error: unknown): HttpError | undefined {
   if (!(error instanceof Error)) return undefined;
   const { status, type } = error as { status?: unknown; type?: unknown };
   if (typeof status !== 'number' || status < 400 || status > 499) return undefined;
+  // co-body marks a JSON syntax error with status 400 but no type.
+  if (error instanceof SyntaxError) return validationError('The request body is not valid JSON');
   switch (type ?? status) {
     case 'entity.too.large':
     case 413:

@@ -1,0 +1,187 @@
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import { expect } from 'chai';
+import { z } from 'zod';
+import { sql } from 'slonik';
+import type { TestApp } from '../support/test-app.js';
+
+/** A username no other test uses. */
+export function uniqueName(prefix = 'user'): string {
+  return `${prefix}_${randomBytes(5).toString('hex')}`;
+}
+
+/** A password that passes every registration rule and no other test uses. */
+export function strongPassword(): string {
+  return `Tr0ub4dor&3-${randomBytes(6).toString('hex')}`;
+}
+
+/** The ASCII letters and digits of `text` as their fullwidth forms (NFKC folds them back). */
+export function fullwidth(text: string): string {
+  return text.replace(/[!-~]/g, (char) => String.fromCharCode(char.charCodeAt(0) + 0xfee0));
+}
+
+export interface DecodedJwt {
+  readonly header: Record<string, unknown>;
+  readonly payload: Record<string, unknown>;
+  readonly signature: string;
+}
+
+/** Decodes a compact JWT by hand (no verification). */
+export function decodeJwt(token: string): DecodedJwt {
+  const parts = token.split('.');
+  expect(parts, `a compact JWT has three parts: ${token}`).to.have.length(3);
+  const part = (text: string) => JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as Record<string, unknown>;
+  return { header: part(parts[0]!), payload: part(parts[1]!), signature: parts[2]! };
+}
+
+export const base64urlJson = (value: unknown) => Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
+
+/** The app's clock in whole seconds, as tokens state time. */
+export const nowSeconds = (app: TestApp) => Math.floor(app.clock.now() / 1000);
+
+export interface ErrorBody {
+  readonly status_code: number;
+  readonly error: string;
+  readonly message: string;
+  readonly request_id: string;
+}
+
+/**
+ * Asserts the flask-praetorian error shape: exactly `{status_code, error, message, request_id}`, the status, the error
+ * name, the message (exact string, or a pattern) and a request id equal to the `X-Request-Id` header.
+ */
+export async function expectError(
+  response: Response,
+  status: number,
+  error: string,
+  message?: string | RegExp,
+): Promise<ErrorBody> {
+  const text = await response.text();
+  expect(response.status, `status of ${text}`).to.equal(status);
+  expect(response.headers.get('content-type')).to.match(/^application\/json/);
+  const body = JSON.parse(text) as ErrorBody;
+  expect(Object.keys(body).sort()).to.deep.equal(['error', 'message', 'request_id', 'status_code']);
+  expect(body.status_code).to.equal(status);
+  expect(body.error).to.equal(error);
+  if (typeof message === 'string') expect(body.message).to.equal(message);
+  else if (message) expect(body.message).to.match(message);
+  expect(body.request_id).to.be.a('string').and.not.equal('');
+  expect(body.request_id).to.equal(response.headers.get('x-request-id'));
+  return body;
+}
+
+export interface TokenBody {
+  readonly access_token: string;
+  readonly token_type: string;
+  readonly expires_in: number;
+}
+
+/** Asserts a token answer (status, body, `Cache-Control: no-store`) and returns its body. */
+export async function expectTokens(response: Response, status: number): Promise<TokenBody> {
+  const text = await response.text();
+  expect(response.status, `status of ${text}`).to.equal(status);
+  expect(response.headers.get('cache-control')).to.equal('no-store');
+  const body = JSON.parse(text) as TokenBody;
+  expect(body.access_token).to.be.a('string').and.match(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+  expect(body.token_type).to.equal('Bearer');
+  expect(body.expires_in).to.be.a('number');
+  return body;
+}
+
+export interface RegisteredUser {
+  readonly username: string;
+  readonly password: string;
+  readonly token: string;
+  readonly id: number;
+}
+
+/** Registers a fresh user over HTTP and returns its credentials and first access token. */
+export async function registerUser(
+  app: TestApp,
+  options: { username?: string; password?: string } = {},
+): Promise<RegisteredUser> {
+  const username = options.username ?? uniqueName();
+  const password = options.password ?? strongPassword();
+  const body = await expectTokens(await app.post('/api/registration', { username, password }), 201);
+  const id = decodeJwt(body.access_token).payload.id as number;
+  return { username, password, token: body.access_token, id };
+}
+
+const userRow = z.object({
+  id: z.number(),
+  username: z.string(),
+  password: z.string(),
+  roles: z.string().nullable(),
+  is_active: z.boolean().nullable(),
+});
+
+/** The user's row in the seed's table, read straight from PostgreSQL. */
+export async function userRowByName(app: TestApp, username: string) {
+  return app.database.pool.one(sql.type(userRow)`SELECT id, username, password, roles, is_active FROM users
+    WHERE username = ${username}`);
+}
+
+export async function setActive(app: TestApp, username: string, active: boolean): Promise<void> {
+  await app.database.pool.query(sql.unsafe`UPDATE users SET is_active = ${active} WHERE username = ${username}`);
+}
+
+export async function setRoles(app: TestApp, username: string, roles: string): Promise<void> {
+  await app.database.pool.query(sql.unsafe`UPDATE users SET roles = ${roles} WHERE username = ${username}`);
+}
+
+export const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
+
+export interface RawResponse {
+  readonly status: number;
+  readonly headers: http.IncomingHttpHeaders;
+  readonly text: string;
+  /** The headers the request was really sent with (lower-case names). */
+  readonly sentHeaders: Record<string, unknown>;
+}
+
+/**
+ * A request through node:http, so the headers are exactly the ones given (fetch adds a content type to string
+ * bodies). Resolves with the answer even when the server answers before the body is sent and drops the rest.
+ */
+export function rawRequest(
+  app: TestApp,
+  options: { method: string; path: string; headers?: Record<string, string | number>; body?: Buffer | string },
+): Promise<RawResponse> {
+  const url = new URL(options.path, app.baseUrl);
+  return new Promise((resolve, reject) => {
+    const request = http.request(url, { method: options.method, headers: options.headers ?? {} }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () =>
+        resolve({
+          status: response.statusCode ?? 0,
+          headers: response.headers,
+          text: Buffer.concat(chunks).toString('utf8'),
+          sentHeaders: Object.fromEntries(request.getHeaderNames().map((name) => [name, request.getHeader(name)])),
+        }),
+      );
+      response.on('error', reject);
+    });
+    let answered = false;
+    request.on('response', () => (answered = true));
+    request.on('error', (error) => {
+      if (!answered) reject(error);
+    });
+    if (options.body !== undefined) request.write(options.body);
+    request.end();
+  });
+}
+
+/** Every request the app has answered, as its request log lines state them. */
+export function requestLines(app: TestApp) {
+  return app.logger.events('request');
+}
+
+/** Asserts that the app answered no request with a 5xx (read from its request log). */
+export function expectNo5xx(app: TestApp): void {
+  const statuses = requestLines(app).map((line) => line.fields.status as number);
+  expect(statuses.length, 'requests were logged').to.be.greaterThan(0);
+  const failures = requestLines(app).filter((line) => (line.fields.status as number) >= 500);
+  expect(failures.map((line) => `${String(line.fields.method)} ${String(line.fields.path)} ${String(line.fields.status)}`)).to.deep.equal([]);
+  expect(app.logger.lines.filter((line) => line.level === 'error').map((line) => line.message)).to.deep.equal([]);
+}
