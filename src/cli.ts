@@ -34,7 +34,7 @@ async function cli(args: string[]): Promise<number> {
   });
   try {
     await migrate(database.connectionUri);
-    const container = buildContainer({ config, pool, logger: logging.logger, jwtSecret });
+    const container = buildContainer({ config, pool, logger: logging.logger, jwtSecret, rateLimitStore: 'memory' });
     return await runUserCommand(
       args,
       {

@@ -1,5 +1,6 @@
 import { Container } from 'inversify';
 import type { DatabasePool } from 'slonik';
+import type pg from 'pg';
 import type Koa from 'koa';
 import { Clock } from './application/ports/clock.js';
 import { CommonPasswords } from './application/ports/common-passwords.js';
@@ -7,6 +8,7 @@ import { IdGenerator } from './application/ports/id-generator.js';
 import { Logger } from './application/ports/logger.js';
 import { OpaqueTokens } from './application/ports/opaque-tokens.js';
 import { PasswordHasher } from './application/ports/password-hasher.js';
+import { RateLimits } from './application/ports/rate-limits.js';
 import { SessionRepository } from './application/ports/session-repository.js';
 import { TokenSigner } from './application/ports/token-signer.js';
 import { UserRepository } from './application/ports/user-repository.js';
@@ -27,6 +29,7 @@ import { SlonikUserRepository } from './infrastructure/persistence/slonik-user-r
 import { isDatabaseUnavailable, pingDatabase } from './infrastructure/persistence/pool.js';
 import { Argon2PasswordHasher } from './infrastructure/security/argon2-password-hasher.js';
 import { HmacOpaqueTokens } from './infrastructure/security/hmac-opaque-tokens.js';
+import { FlexibleRateLimits } from './infrastructure/security/flexible-rate-limits.js';
 import { JwtTokenSigner } from './infrastructure/security/jwt-token-signer.js';
 import { ZxcvbnCommonPasswords } from './infrastructure/security/zxcvbn-common-passwords.js';
 import { CryptoIdGenerator } from './infrastructure/system/crypto-id-generator.js';
@@ -40,6 +43,8 @@ export interface Runtime {
   readonly pool: DatabasePool;
   readonly logger: Logger;
   readonly jwtSecret: string;
+  /** Where rate-limit counters live: a pg pool on the service's database (shared by instances), or memory. */
+  readonly rateLimitStore: pg.Pool | 'memory';
   /** Replaces the system clock (tests). */
   readonly clock?: Clock;
 }
@@ -60,6 +65,14 @@ export function buildContainer(runtime: Runtime): Container {
   container
     .bind<TokenSigner>(TokenSigner)
     .toConstantValue(new JwtTokenSigner({ secret: runtime.jwtSecret, issuer: config.jwtIssuer }));
+  container
+    .bind<RateLimits>(RateLimits)
+    .toConstantValue(
+      new FlexibleRateLimits(
+        config.rateLimits,
+        runtime.rateLimitStore === 'memory' ? 'memory' : { pool: runtime.rateLimitStore },
+      ),
+    );
   container.bind<OpaqueTokens>(OpaqueTokens).toConstantValue(new HmacOpaqueTokens(runtime.jwtSecret));
   container
     .bind<UserRepository>(UserRepository)
@@ -98,9 +111,9 @@ export function buildContainer(runtime: Runtime): Container {
   container
     .bind(Authenticate)
     .toResolvedValue(
-      (users: UserRepository, hasher: PasswordHasher, sessions: SessionStarter, logger: Logger) =>
-        new Authenticate(users, hasher, sessions, logger),
-      [UserRepository, PasswordHasher, SessionStarter, Logger],
+      (users: UserRepository, hasher: PasswordHasher, sessions: SessionStarter, limits: RateLimits, logger: Logger) =>
+        new Authenticate(users, hasher, sessions, limits, logger),
+      [UserRepository, PasswordHasher, SessionStarter, RateLimits, Logger],
     );
   container
     .bind(RefreshToken)
@@ -156,9 +169,10 @@ export function buildApp(container: Container, config: Config, accepting: () => 
     logout: container.get(Logout),
     listUsers: container.get(ListUsers),
     updateUser: container.get(UpdateUser),
+    rateLimits: container.get<RateLimits>(RateLimits),
     logger: container.get<Logger>(Logger),
     isReady: async () => accepting() && (await pingDatabase(pool)),
     isUnavailableError: isDatabaseUnavailable,
-    options: { bodyLimit: config.bodyLimit, corsOrigins: config.corsOrigins },
+    options: { bodyLimit: config.bodyLimit, corsOrigins: config.corsOrigins, trustProxy: config.trustProxy },
   });
 }

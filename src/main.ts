@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import pg from 'pg';
 import { ConfigError, type Config, loadConfig } from './infrastructure/config/config.js';
 import { loadOrCreateDevSecret } from './infrastructure/config/dev-secret.js';
 import { createBunyanLogger } from './infrastructure/logging/bunyan-logger.js';
@@ -55,7 +56,13 @@ async function main(): Promise<void> {
     throw error;
   }
 
-  const container = buildContainer({ config, pool, logger, jwtSecret });
+  const rateLimitPool = new pg.Pool({
+    connectionString: connectionUri,
+    max: 3,
+    connectionTimeoutMillis: config.databaseConnectTimeoutMs,
+  });
+  rateLimitPool.on('error', (error) => logger.warn('rate-limit pool error', { err: error.message }));
+  const container = buildContainer({ config, pool, logger, jwtSecret, rateLimitStore: rateLimitPool });
   const lifecycle = { stopping: false };
   const app = buildApp(container, config, () => !lifecycle.stopping);
   let server: Server;
@@ -82,6 +89,7 @@ async function main(): Promise<void> {
       server.closeIdleConnections();
     });
     await pool.end();
+    await rateLimitPool.end();
     await embedded?.stop();
     logger.info('stopped', { logstash: logging.logstashStats() ?? null });
     await logging.close();

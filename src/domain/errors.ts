@@ -14,7 +14,8 @@ export type DomainError =
   | { readonly code: 'RevokedToken' }
   | { readonly code: 'InvalidRefreshToken' }
   | { readonly code: 'MissingRoles'; readonly roles: readonly string[]; readonly mode: 'all' | 'any' }
-  | { readonly code: 'UserNotFound' };
+  | { readonly code: 'UserNotFound' }
+  | { readonly code: 'TooManyRequests'; readonly retryAfterSeconds: number };
 
 export type DomainErrorCode = DomainError['code'];
 

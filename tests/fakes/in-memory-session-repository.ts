@@ -34,7 +34,7 @@ export class InMemorySessionRepository implements SessionRepository {
       this.tokens.set(request.successorHash, { sessionId: session.id, spentAt: null, successorHash: null });
       return { kind: 'rotated', session: { ...session } };
     }
-    if (request.now - token.spentAt <= request.graceMs && token.successorHash === request.successorHash) {
+    if (request.now - token.spentAt < request.graceMs && token.successorHash === request.successorHash) {
       return { kind: 'replayed', session: { ...session } };
     }
     await this.revoke(session.id, request.now, 'refresh_token_reused');

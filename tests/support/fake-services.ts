@@ -9,6 +9,7 @@ import { RefreshToken } from '../../src/application/use-cases/refresh-token.js';
 import { RegisterUser } from '../../src/application/use-cases/register-user.js';
 import { UpdateUser } from '../../src/application/use-cases/update-user.js';
 import { VerifyAccessToken } from '../../src/application/use-cases/verify-access-token.js';
+import { FlexibleRateLimits } from '../../src/infrastructure/security/flexible-rate-limits.js';
 import { HmacOpaqueTokens } from '../../src/infrastructure/security/hmac-opaque-tokens.js';
 import { JwtTokenSigner } from '../../src/infrastructure/security/jwt-token-signer.js';
 import { ZxcvbnCommonPasswords } from '../../src/infrastructure/security/zxcvbn-common-passwords.js';
@@ -21,6 +22,14 @@ import { SequentialIdGenerator } from '../fakes/sequential-id-generator.js';
 
 export const UNIT_SECRET = 'unit-test-secret-of-at-least-32-bytes!!';
 export const UNIT_ISSUER = 'jwt-login';
+/** The service's default limits (rate-limiter-flexible's memory store stands in for PostgreSQL). */
+export const RATE_LIMITS = {
+  loginFailuresPerUser: 10,
+  loginLockoutSeconds: 900,
+  loginFailuresPerClientPerHour: 100,
+  registrationsPerClientPerHour: 20,
+  refreshesPerClientPerMinute: 60,
+};
 
 /**
  * Every use case wired to in-memory fakes (and the real, I/O-free JWT signer and opaque tokens), with the fakes exposed
@@ -40,6 +49,7 @@ export function fakeServices(lifespans = { accessSeconds: 900, refreshSeconds: 3
   const tokens = new AccessTokenIssuer(signer, ids, clock, lifespans.accessSeconds);
   const sessionStarter = new SessionStarter(sessions, opaqueTokens, tokens, ids, clock, lifespans.refreshSeconds);
   const createUser = new CreateUser(users, hasher, commonPasswords, logger);
+  const rateLimits = new FlexibleRateLimits(RATE_LIMITS, 'memory');
   return {
     users,
     sessions,
@@ -54,7 +64,8 @@ export function fakeServices(lifespans = { accessSeconds: 900, refreshSeconds: 3
     sessionStarter,
     createUser,
     registerUser: new RegisterUser(createUser, sessionStarter),
-    authenticate: new Authenticate(users, hasher, sessionStarter, logger),
+    rateLimits,
+    authenticate: new Authenticate(users, hasher, sessionStarter, rateLimits, logger),
     refreshToken: new RefreshToken(signer, users, sessions, opaqueTokens, tokens, clock, logger, lifespans.graceSeconds),
     verifyAccessToken: new VerifyAccessToken(signer, users, sessions, clock),
     getSecret: new GetSecret(),

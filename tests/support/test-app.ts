@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import pg from 'pg';
 import { buildApp, buildContainer } from '../../src/composition-root.js';
 import { loadConfig } from '../../src/infrastructure/config/config.js';
 import { FixedClock } from '../fakes/fixed-clock.js';
@@ -34,11 +35,24 @@ export async function startTestApp(
     ARGON2_MEMORY_KIB: '1024',
     ARGON2_TIME_COST: '1',
     ARGON2_PARALLELISM: '1',
+    // Suites make many requests from one address; the rate-limit suite sets its own, low, limits.
+    LOGIN_MAX_FAILURES: '1000',
+    LOGIN_MAX_FAILURES_PER_IP: '100000',
+    REGISTRATION_RATE_LIMIT: '100000',
+    REFRESH_RATE_LIMIT: '100000',
     ...options.env,
   });
   const clock = options.clock ?? new FixedClock(Date.now());
   const logger = new MemoryLogger();
-  const container = buildContainer({ config, pool: database.pool, logger, jwtSecret: TEST_SECRET, clock });
+  const rateLimitPool = new pg.Pool({ connectionString: database.uri, max: 3 });
+  const container = buildContainer({
+    config,
+    pool: database.pool,
+    logger,
+    jwtSecret: TEST_SECRET,
+    clock,
+    rateLimitStore: rateLimitPool,
+  });
   const app = buildApp(container, config);
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
@@ -62,6 +76,7 @@ export async function startTestApp(
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      await rateLimitPool.end();
       if (!options.database) await database.drop();
     },
   };

@@ -5,7 +5,7 @@ import type { UserId } from '../../domain/user.js';
 export type RotationOutcome =
   /** The token was live: it is now spent and `successorHash` is the session's live token. */
   | { readonly kind: 'rotated'; readonly session: Session }
-  /** Spent less than the grace window ago with the same successor: answer with that successor again. */
+  /** Spent less than `graceMs` ago (a grace of 0 allows no replay) with the same successor: answer with it again. */
   | { readonly kind: 'replayed'; readonly session: Session }
   /** Spent before the grace window: a stolen token is being replayed, and the whole session is now revoked. */
   | { readonly kind: 'reused'; readonly session: Session }

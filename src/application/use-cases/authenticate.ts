@@ -1,6 +1,7 @@
 import type { PasswordHasher } from '../ports/password-hasher.js';
 import type { UserRepository } from '../ports/user-repository.js';
 import type { Logger } from '../ports/logger.js';
+import type { RateLimits } from '../ports/rate-limits.js';
 import type { IssuedTokens, SessionStarter } from '../services/session-starter.js';
 import { type DomainError, invalidInput } from '../../domain/errors.js';
 import { type Result, fail, ok } from '../../domain/result.js';
@@ -9,6 +10,8 @@ import { normalizePassword } from '../../domain/password-policy.js';
 export interface AuthenticateInput {
   readonly username: unknown;
   readonly password: unknown;
+  /** The client's address, for the brute-force limits. */
+  readonly client: string;
 }
 
 export type AuthenticateOutput = IssuedTokens & { readonly userId: number };
@@ -22,6 +25,7 @@ export class Authenticate {
     private readonly users: UserRepository,
     private readonly hasher: PasswordHasher,
     private readonly sessions: SessionStarter,
+    private readonly limits: RateLimits,
     private readonly logger: Logger,
   ) {}
 
@@ -30,10 +34,17 @@ export class Authenticate {
     if (typeof input.password !== 'string') return fail(invalidInput('password', 'password must be a string'));
     const password = normalizePassword(input.password);
 
+    const blockedFor = await this.limits.loginBlockedFor(input.username, input.client);
+    if (blockedFor > 0) {
+      this.logger.warn('login rate limited', { event: 'rate_limited', action: 'login', retry_after: blockedFor });
+      return fail({ code: 'TooManyRequests', retryAfterSeconds: blockedFor });
+    }
+
     const user = await this.users.findByUsername(input.username);
     const hash = user?.passwordHash ?? (await this.hasher.dummyHash());
     const matches = await this.hasher.verify(hash, password);
     if (!user || !matches) {
+      await this.limits.loginFailed(input.username, input.client);
       this.logger.warn('login failed', { event: 'login_failure', user_id: user?.id ?? null });
       return fail({ code: 'InvalidCredentials' });
     }
@@ -41,6 +52,7 @@ export class Authenticate {
       this.logger.warn('login refused: inactive user', { event: 'login_inactive_user', user_id: user.id });
       return fail({ code: 'InactiveUser' });
     }
+    await this.limits.loginSucceeded(input.username, input.client);
     if (this.hasher.needsRehash(user.passwordHash)) {
       await this.users.updatePasswordHash(user.id, await this.hasher.hash(password));
       this.logger.info('password hash upgraded', { event: 'password_rehashed', user_id: user.id });

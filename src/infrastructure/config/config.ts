@@ -56,6 +56,12 @@ const schema = z.object({
   ARGON2_MEMORY_KIB: integer(1024, 4 * 1024 * 1024).default('65536'),
   ARGON2_TIME_COST: integer(1, 100).default('3'),
   ARGON2_PARALLELISM: integer(1, 64).default('4'),
+  LOGIN_MAX_FAILURES: integer(1, 1000).default('10'),
+  LOGIN_LOCKOUT: duration('15m').default('15m'),
+  LOGIN_MAX_FAILURES_PER_IP: integer(1, 100000).default('100'),
+  REGISTRATION_RATE_LIMIT: integer(1, 100000).default('20'),
+  REFRESH_RATE_LIMIT: integer(1, 100000).default('60'),
+  TRUST_PROXY: z.enum(['true', 'false', '1', '0', '']).default('false'),
   BODY_LIMIT: z
     .string()
     .regex(/^\d+(b|kb|mb)?$/i, 'must be a size like 10kb or 1mb')
@@ -82,6 +88,15 @@ export interface Config {
   /** How long a spent refresh token may be replayed for the same successor before replay revokes its session. */
   readonly refreshReuseGraceSeconds: number;
   readonly argon2: { readonly memoryCost: number; readonly timeCost: number; readonly parallelism: number };
+  readonly rateLimits: {
+    readonly loginFailuresPerUser: number;
+    readonly loginLockoutSeconds: number;
+    readonly loginFailuresPerClientPerHour: number;
+    readonly registrationsPerClientPerHour: number;
+    readonly refreshesPerClientPerMinute: number;
+  };
+  /** Take the client address from X-Forwarded-For (only behind a proxy that sets it). */
+  readonly trustProxy: boolean;
   readonly bodyLimit: string;
   readonly logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
   readonly logstash: { readonly host: string; readonly port: number } | undefined;
@@ -140,6 +155,14 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       timeCost: c.ARGON2_TIME_COST,
       parallelism: c.ARGON2_PARALLELISM,
     }),
+    rateLimits: Object.freeze({
+      loginFailuresPerUser: c.LOGIN_MAX_FAILURES,
+      loginLockoutSeconds: c.LOGIN_LOCKOUT,
+      loginFailuresPerClientPerHour: c.LOGIN_MAX_FAILURES_PER_IP,
+      registrationsPerClientPerHour: c.REGISTRATION_RATE_LIMIT,
+      refreshesPerClientPerMinute: c.REFRESH_RATE_LIMIT,
+    }),
+    trustProxy: c.TRUST_PROXY === 'true' || c.TRUST_PROXY === '1',
     bodyLimit: c.BODY_LIMIT,
     logLevel: c.LOG_LEVEL,
     logstash: c.LOGSTASH_HOST === undefined ? undefined : Object.freeze({ host: c.LOGSTASH_HOST, port: c.LOGSTASH_PORT }),

@@ -68,7 +68,7 @@ export class SlonikSessionRepository implements SessionRepository {
           VALUES (${request.successorHash}, ${session.id}, ${at(request.now)})`);
         return { kind: 'rotated', session };
       }
-      if (request.now - row.spent_ms <= request.graceMs && row.successor_hash === request.successorHash) {
+      if (request.now - row.spent_ms < request.graceMs && row.successor_hash === request.successorHash) {
         return { kind: 'replayed', session };
       }
       await transaction.query(sql.unsafe`

@@ -7,6 +7,7 @@ import { requestLogger } from './middleware/request-logger.js';
 import { errorHandler } from './middleware/error-handler.js';
 import { parseBody } from './middleware/body-parser.js';
 import { corsPolicy } from './middleware/cors.js';
+import { securityHeaders } from './middleware/security-headers.js';
 import { type AuthRoutesDependencies, authRoutes } from './routes/auth-routes.js';
 import { type ProtectedRoutesDependencies, protectedRoutes } from './routes/protected-routes.js';
 import { type HealthRoutesDependencies, healthRoutes } from './routes/health-routes.js';
@@ -16,6 +17,8 @@ import { type AdminRoutesDependencies, adminRoutes } from './routes/admin-routes
 export interface AppOptions {
   /** Largest accepted request body, e.g. `16kb`. */
   readonly bodyLimit: string;
+  /** Take the client address from X-Forwarded-For. */
+  readonly trustProxy: boolean;
   /** `'*'` or the origins browsers may call from. */
   readonly corsOrigins: '*' | readonly string[];
 }
@@ -34,9 +37,11 @@ export type AppDependencies = AuthRoutesDependencies &
 export function createApp(deps: AppDependencies): Koa<AppState> {
   const app = new Koa<AppState>();
   app.silent = true;
+  app.proxy = deps.options.trustProxy;
   app.on('error', (error: unknown) => deps.logger.error('koa error', { err: String(error) }));
 
   app.use(requestId());
+  app.use(securityHeaders());
   app.use(requestLogger(deps.logger));
   app.use(errorHandler({ logger: deps.logger, isUnavailableError: deps.isUnavailableError, retryAfterSeconds: 1 }));
   app.use(corsPolicy(deps.options.corsOrigins));

@@ -33,6 +33,10 @@ export function domainErrorToHttp(error: DomainError): HttpError {
         'MissingRoleError',
         `This endpoint requires ${error.mode === 'all' ? 'all' : 'one of'} the following roles: ${pythonList(error.roles)}`,
       );
+    case 'TooManyRequests':
+      return new HttpError(429, 'TooManyRequests', 'Too many attempts; try again later', {
+        'Retry-After': String(error.retryAfterSeconds),
+      });
     case 'UserNotFound':
       return new HttpError(404, 'NotFound', 'No user has this id');
     default: {

@@ -5,6 +5,9 @@ import type { RefreshToken } from '../../../application/use-cases/refresh-token.
 import type { RegisterUser } from '../../../application/use-cases/register-user.js';
 import type { RefreshTokenOutput } from '../../../application/use-cases/refresh-token.js';
 import type { AppState } from '../state.js';
+import type { RateLimits } from '../../../application/ports/rate-limits.js';
+import type { Logger } from '../../../application/ports/logger.js';
+import { rateLimit } from '../middleware/rate-limit.js';
 import { jsonObjectBody, requestBody } from '../middleware/body-parser.js';
 import { bearerToken } from '../middleware/require-auth.js';
 import { domainErrorToHttp } from '../error-response.js';
@@ -14,6 +17,8 @@ export interface AuthRoutesDependencies {
   readonly registerUser: RegisterUser;
   readonly authenticate: Authenticate;
   readonly refreshToken: RefreshToken;
+  readonly rateLimits: RateLimits;
+  readonly logger: Logger;
 }
 
 const CREDENTIALS = 'username and password strings';
@@ -72,7 +77,7 @@ function previousAccessToken(ctx: Context): string | undefined {
 /** Adds the routes to `router`. */
 export function authRoutes(router: Router<AppState>, deps: AuthRoutesDependencies): void {
 
-  router.post('/api/registration', async (ctx) => {
+  router.post('/api/registration', rateLimit('registration', deps.rateLimits, deps.logger), async (ctx) => {
     const body = jsonObjectBody(ctx, CREDENTIALS);
     const result = await deps.registerUser.execute({ username: body.username, password: body.password });
     if (!result.ok) throw domainErrorToHttp(result.error);
@@ -81,12 +86,12 @@ export function authRoutes(router: Router<AppState>, deps: AuthRoutesDependencie
 
   router.post('/api/login', async (ctx) => {
     const body = jsonObjectBody(ctx, CREDENTIALS);
-    const result = await deps.authenticate.execute({ username: body.username, password: body.password });
+    const result = await deps.authenticate.execute({ username: body.username, password: body.password, client: ctx.ip });
     if (!result.ok) throw domainErrorToHttp(result.error);
     sendTokens(ctx, 200, result.value);
   });
 
-  router.post('/api/refresh', async (ctx) => {
+  router.post('/api/refresh', rateLimit('refresh', deps.rateLimits, deps.logger), async (ctx) => {
     const refreshToken = presentedRefreshToken(ctx);
     const accessToken = refreshToken === undefined ? previousAccessToken(ctx) : undefined;
     if (!refreshToken && !accessToken) throw missingToken();

@@ -1,0 +1,109 @@
+import { createHash } from 'node:crypto';
+import {
+  type IRateLimiterOptions,
+  type RateLimiterAbstract,
+  RateLimiterMemory,
+  RateLimiterPostgres,
+  RateLimiterRes,
+} from 'rate-limiter-flexible';
+import type pg from 'pg';
+import type { LimitedAction, RateLimits } from '../../application/ports/rate-limits.js';
+import { usernameKey } from '../../domain/username.js';
+
+export interface RateLimitSettings {
+  /** Consecutive failed logins per username + client before a lockout. */
+  readonly loginFailuresPerUser: number;
+  /** How long that lockout lasts, seconds. */
+  readonly loginLockoutSeconds: number;
+  /** Failed logins per client per hour, whatever the usernames. */
+  readonly loginFailuresPerClientPerHour: number;
+  /** Registrations per client per hour. */
+  readonly registrationsPerClientPerHour: number;
+  /** Refreshes per client per minute. */
+  readonly refreshesPerClientPerMinute: number;
+}
+
+/** How long consecutive failures are remembered when no success clears them. */
+const FAILURE_MEMORY_SECONDS = 24 * 3600;
+
+const digest = (...parts: string[]) => createHash('sha256').update(parts.join('\u0000')).digest('hex');
+
+const secondsUntil = (result: RateLimiterRes | null, limit: number) =>
+  result !== null && result.consumedPoints >= limit ? Math.max(1, Math.ceil(result.msBeforeNext / 1000)) : 0;
+
+/**
+ * The rate-limit rules over rate-limiter-flexible: its PostgreSQL store (table `rate_limits`, created by migration)
+ * so that limits hold across instances, or its memory store for a single process and tests.
+ */
+export class FlexibleRateLimits implements RateLimits {
+  private readonly perUser: RateLimiterAbstract;
+  private readonly perClient: RateLimiterAbstract;
+  private readonly actions: Record<LimitedAction, RateLimiterAbstract>;
+
+  constructor(
+    private readonly settings: RateLimitSettings,
+    store: { readonly pool: pg.Pool } | 'memory',
+  ) {
+    const limiter = (options: IRateLimiterOptions): RateLimiterAbstract =>
+      store === 'memory'
+        ? new RateLimiterMemory(options)
+        : new RateLimiterPostgres({
+            ...options,
+            storeClient: store.pool,
+            storeType: 'pool',
+            tableName: 'rate_limits',
+            tableCreated: true,
+            clearExpiredByTimeout: false,
+          });
+    this.perUser = limiter({ keyPrefix: 'login-user', points: settings.loginFailuresPerUser, duration: FAILURE_MEMORY_SECONDS, blockDuration: settings.loginLockoutSeconds });
+    this.perClient = limiter({ keyPrefix: 'login-client', points: settings.loginFailuresPerClientPerHour, duration: 3600, blockDuration: 3600 });
+    this.actions = {
+      registration: limiter({ keyPrefix: 'registration', points: settings.registrationsPerClientPerHour, duration: 3600 }),
+      refresh: limiter({ keyPrefix: 'refresh', points: settings.refreshesPerClientPerMinute, duration: 60 }),
+    };
+  }
+
+  async loginBlockedFor(username: string, client: string): Promise<number> {
+    const [user, all] = await Promise.all([
+      this.perUser.get(this.userKey(username, client)),
+      this.perClient.get(digest(client)),
+    ]);
+    return Math.max(
+      secondsUntil(user, this.settings.loginFailuresPerUser),
+      secondsUntil(all, this.settings.loginFailuresPerClientPerHour),
+    );
+  }
+
+  async loginFailed(username: string, client: string): Promise<void> {
+    await Promise.all([
+      this.perUser.penalty(this.userKey(username, client)),
+      this.perClient.penalty(digest(client)),
+    ]);
+    const user = await this.perUser.get(this.userKey(username, client));
+    if (user && user.consumedPoints >= this.settings.loginFailuresPerUser) {
+      await this.perUser.block(this.userKey(username, client), this.settings.loginLockoutSeconds);
+    }
+    const all = await this.perClient.get(digest(client));
+    if (all && all.consumedPoints >= this.settings.loginFailuresPerClientPerHour) {
+      await this.perClient.block(digest(client), 3600);
+    }
+  }
+
+  async loginSucceeded(username: string, client: string): Promise<void> {
+    await this.perUser.delete(this.userKey(username, client));
+  }
+
+  async hit(action: LimitedAction, client: string): Promise<number> {
+    try {
+      await this.actions[action].consume(digest(client));
+      return 0;
+    } catch (rejection) {
+      if (rejection instanceof RateLimiterRes) return Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
+      throw rejection;
+    }
+  }
+
+  private userKey(username: string, client: string): string {
+    return digest(usernameKey(username), client);
+  }
+}
