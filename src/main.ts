@@ -7,6 +7,7 @@ import { type EmbeddedDatabase, startEmbeddedDatabase } from './infrastructure/p
 import { migrate } from './infrastructure/persistence/migrator.js';
 import { createDatabasePool } from './infrastructure/persistence/pool.js';
 import { buildApp, buildContainer } from './composition-root.js';
+import { PasswordHasher } from './application/ports/password-hasher.js';
 
 /** Boot: config -> logger -> database (embedded or external) -> migrations -> container -> HTTP; then signals. */
 async function main(): Promise<void> {
@@ -63,6 +64,12 @@ async function main(): Promise<void> {
   });
   rateLimitPool.on('error', (error) => logger.warn('rate-limit pool error', { err: error.message }));
   const container = buildContainer({ config, pool, logger, jwtSecret, rateLimitStore: rateLimitPool });
+  // The dummy hash that unknown-user logins verify against, made now with the current parameters, so the first such
+  // login costs what any wrong password costs.
+  await container.get<PasswordHasher>(PasswordHasher).dummyHash();
+  process.on('unhandledRejection', (reason) => {
+    logger.error('unhandled rejection', { err: reason instanceof Error ? reason.message : String(reason) });
+  });
   const lifecycle = { stopping: false };
   const app = buildApp(container, config, () => !lifecycle.stopping);
   let server: Server;
