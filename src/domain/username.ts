@@ -31,5 +31,7 @@ export function validateUsername(input: unknown): Result<string, DomainError> {
  * by other tools straight into the seed's table are held to it too.
  */
 export function usernameKey(username: string): string {
-  return username.normalize('NFKC').toLowerCase();
+  // One code point at a time, as PostgreSQL's lower() maps them: no context rules (a final capital sigma is σ, not ς),
+  // and İ is plain i rather than i + combining dot.
+  return [...username.normalize('NFKC')].map((char) => (char === '\u0130' ? 'i' : char.toLowerCase())).join('');
 }

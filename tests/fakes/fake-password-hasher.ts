@@ -1,8 +1,8 @@
 import type { PasswordHasher } from '../../src/application/ports/password-hasher.js';
 
 /**
- * A cheap, reversible stand-in for argon2 with the same contract: `fake$<cost>$<password>`; a hash of a lower cost
- * than configured needs rehashing.
+ * A cheap, reversible stand-in for argon2 with the same contract: `fake$<cost>$=<password>`; a hash of a lower cost
+ * than configured needs rehashing. The dummy hash has no `=`, so no password matches it.
  */
 export class FakePasswordHasher implements PasswordHasher {
   verifications = 0;
@@ -10,12 +10,12 @@ export class FakePasswordHasher implements PasswordHasher {
   constructor(private readonly cost: number = 3) {}
 
   async hash(password: string): Promise<string> {
-    return `fake$${this.cost}$${password}`;
+    return `fake$${this.cost}$=${password}`;
   }
 
   async verify(hash: string, password: string): Promise<boolean> {
     this.verifications += 1;
-    const match = /^fake\$(\d+)\$(.*)$/s.exec(hash);
+    const match = /^fake\$(\d+)\$=(.*)$/s.exec(hash);
     return match !== null && match[2] === password;
   }
 
@@ -25,6 +25,6 @@ export class FakePasswordHasher implements PasswordHasher {
   }
 
   async dummyHash(): Promise<string> {
-    return `fake$${this.cost}$\u0000dummy`;
+    return `fake$${this.cost}$dummy`;
   }
 }

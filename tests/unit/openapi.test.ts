@@ -12,7 +12,7 @@ function servedRoutes(): string[] {
     ...services,
     isReady: async () => true,
     isUnavailableError: () => false,
-    options: { bodyLimit: '16kb', corsOrigins: '*' },
+    options: { bodyLimit: '16kb', corsOrigins: '*', trustProxy: false },
   });
   const routes = new Set<string>();
   for (const middleware of app.middleware) {

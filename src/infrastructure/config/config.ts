@@ -66,7 +66,11 @@ const schema = z.object({
     .string()
     .regex(/^\d+(b|kb|mb)?$/i, 'must be a size like 10kb or 1mb')
     .default('16kb'),
-  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
+  LOG_LEVEL: z
+    .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal'], {
+      errorMap: () => ({ message: 'must be one of trace, debug, info, warn, error, fatal' }),
+    })
+    .default('info'),
   LOGSTASH_HOST: optionalText,
   LOGSTASH_PORT: integer(1, 65535).default('5000'),
   CORS_ORIGINS: z.string().default('*'),
@@ -120,7 +124,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     const variable = String(issue.path[0]);
     const value = env[variable];
     const shown = variable === 'JWT_SECRET' || variable === 'DATABASE_URL' ? '' : ` (got ${JSON.stringify(value)})`;
-    throw new ConfigError(`${variable} ${issue.message}${shown}`);
+    throw new ConfigError(`${variable} ${issue.message}${shown}`.replace(/[\r\n]+/g, ' '));
   }
   const c = parsed.data;
   if (c.JWT_SECRET === undefined && c.DATABASE_URL !== undefined) {
@@ -129,7 +133,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   if (c.JWT_ACCESS_LIFESPAN > c.JWT_REFRESH_LIFESPAN) {
     throw new ConfigError('JWT_ACCESS_LIFESPAN must not be longer than JWT_REFRESH_LIFESPAN');
   }
-  const origins = c.CORS_ORIGINS.split(',')
+  const origins = (c.CORS_ORIGINS.trim() === '' ? '*' : c.CORS_ORIGINS).split(',')
     .map((origin) => origin.trim())
     .filter(Boolean);
   const badOrigin = origins.find((origin) => origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin));

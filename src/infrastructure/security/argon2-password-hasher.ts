@@ -12,7 +12,8 @@ export interface Argon2Parameters {
 /** npm argon2's own defaults: m=64 MiB, t=3, p=4. */
 export const ARGON2_DEFAULTS: Argon2Parameters = { memoryCost: 65536, timeCost: 3, parallelism: 4 };
 
-const PHC_ARGON2ID = /^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$/;
+/** `$argon2id$v=19$m=65536,t=3,p=4$salt$hash`; npm argon2 0.45 writes the parameters in another order (m, p, t). */
+const PHC_ARGON2ID = /^\$argon2id\$v=19\$([a-z]=\d+(?:,[a-z]=\d+)*)\$/;
 
 /** argon2id hashes in PHC format; hashes with weaker parameters are reported for upgrade. */
 export class Argon2PasswordHasher implements PasswordHasher {
@@ -37,11 +38,13 @@ export class Argon2PasswordHasher implements PasswordHasher {
   needsRehash(hash: string): boolean {
     const match = PHC_ARGON2ID.exec(hash);
     if (!match) return true;
-    const [, memoryCost, timeCost, parallelism] = match.map(Number);
+    const parameters = new Map(match[1]!.split(',').map((pair) => [pair[0], Number(pair.slice(2))] as const));
+    const [memoryCost, timeCost, parallelism] = [parameters.get('m'), parameters.get('t'), parameters.get('p')];
+    if (memoryCost === undefined || timeCost === undefined || parallelism === undefined) return true;
     return (
-      memoryCost! < this.parameters.memoryCost ||
-      timeCost! < this.parameters.timeCost ||
-      parallelism! < this.parameters.parallelism
+      memoryCost < this.parameters.memoryCost ||
+      timeCost < this.parameters.timeCost ||
+      parallelism < this.parameters.parallelism
     );
   }
 

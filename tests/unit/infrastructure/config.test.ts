@@ -1,0 +1,162 @@
+import { expect } from 'chai';
+import { ConfigError, loadConfig } from '../../../src/infrastructure/config/config.js';
+
+const SECRET = 'a-production-secret-that-is-32-bytes+';
+
+function refusal(env: Record<string, string>): string {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error, 'a ConfigError').to.be.instanceOf(ConfigError);
+    const message = (error as ConfigError).message;
+    expect(message, 'one line').to.not.match(/[\r\n\u2028\u2029]/);
+    return message;
+  }
+  throw new Error(`expected ${JSON.stringify(env)} to be refused`);
+}
+
+describe('config: loadConfig', () => {
+  it('has the documented defaults for an empty environment', () => {
+    const config = loadConfig({});
+    expect({
+      port: config.port,
+      host: config.host,
+      access: config.accessLifespanSeconds,
+      refresh: config.refreshLifespanSeconds,
+      databaseUrl: config.databaseUrl,
+      jwtSecret: config.jwtSecret,
+      dataDir: config.dataDir,
+      logLevel: config.logLevel,
+      logstash: config.logstash,
+      corsOrigins: config.corsOrigins,
+    }).to.deep.equal({
+      port: 8000,
+      host: '0.0.0.0',
+      access: 900,
+      refresh: 30 * 86400,
+      databaseUrl: undefined,
+      jwtSecret: undefined,
+      dataDir: './.data',
+      logLevel: 'info',
+      logstash: undefined,
+      corsOrigins: '*',
+    });
+    expect(config.argon2).to.deep.equal({ memoryCost: 65536, timeCost: 3, parallelism: 4 });
+  });
+
+  for (const [text, seconds] of [
+    ['900', 900],
+    ['90s', 90],
+    ['15m', 900],
+    ['24h', 86400],
+    ['30d', 2592000],
+  ] as const) {
+    it(`parses the duration "${text}" as ${seconds} seconds, for both lifespans`, () => {
+      expect(loadConfig({ JWT_ACCESS_LIFESPAN: text }).accessLifespanSeconds).to.equal(seconds);
+      expect(loadConfig({ JWT_ACCESS_LIFESPAN: '60', JWT_REFRESH_LIFESPAN: text }).refreshLifespanSeconds).to.equal(seconds);
+    });
+  }
+
+  it('reads the other variables it is given', () => {
+    const config = loadConfig({
+      PORT: '9000',
+      HOST: '127.0.0.1',
+      DATABASE_URL: 'postgresql://app:pw@db:5432/app',
+      JWT_SECRET: SECRET,
+      LOG_LEVEL: 'debug',
+      LOGSTASH_HOST: 'logstash',
+      CORS_ORIGINS: 'https://app.example.com, http://localhost:3000',
+    });
+    expect([config.port, config.host, config.databaseUrl, config.jwtSecret, config.logLevel]).to.deep.equal([
+      9000,
+      '127.0.0.1',
+      'postgresql://app:pw@db:5432/app',
+      SECRET,
+      'debug',
+    ]);
+    expect(config.logstash).to.deep.equal({ host: 'logstash', port: 5000 });
+    expect(config.corsOrigins).to.deep.equal(['https://app.example.com', 'http://localhost:3000']);
+  });
+
+  const bad: [string, Record<string, string>][] = [
+    ['PORT', { PORT: 'abc' }],
+    ['PORT', { PORT: '70000' }],
+    ['JWT_ACCESS_LIFESPAN', { JWT_ACCESS_LIFESPAN: 'soon' }],
+    ['JWT_ACCESS_LIFESPAN', { JWT_ACCESS_LIFESPAN: '0' }],
+    ['JWT_REFRESH_LIFESPAN', { JWT_REFRESH_LIFESPAN: '15 minutes' }],
+    ['JWT_SECRET', { JWT_SECRET: 'x'.repeat(31) }],
+    ['DATABASE_URL', { DATABASE_URL: 'mysql://root:hunter2@db/app', JWT_SECRET: SECRET }],
+    ['LOG_LEVEL', { LOG_LEVEL: 'loud' }],
+    ['CORS_ORIGINS', { CORS_ORIGINS: 'not-an-origin' }],
+    ['CORS_ORIGINS', { CORS_ORIGINS: 'https://ok.example.com,app.example.com' }],
+  ];
+  for (const [variable, env] of bad) {
+    it(`refuses ${JSON.stringify(env)} with one line naming ${variable}`, () => {
+      const message = refusal(env);
+      expect(message.startsWith(`${variable} `), message).to.equal(true);
+      expect(message.length).to.be.greaterThan(variable.length + 10);
+    });
+  }
+
+  it('refuses a 31-byte JWT_SECRET and accepts 32 bytes, counting UTF-8 bytes not characters', () => {
+    expect(refusal({ JWT_SECRET: 'x'.repeat(31) })).to.include('32 bytes');
+    expect(loadConfig({ JWT_SECRET: 'x'.repeat(32) }).jwtSecret).to.equal('x'.repeat(32));
+    expect(loadConfig({ JWT_SECRET: 'é'.repeat(16) }).jwtSecret, '16 characters, 32 bytes').to.equal('é'.repeat(16));
+    refusal({ JWT_SECRET: `  ${'x'.repeat(31)}  ` });
+  });
+
+  it('never echoes JWT_SECRET in an error message', () => {
+    const short = 'short-but-secret-value-123';
+    expect(refusal({ JWT_SECRET: short })).to.not.include(short);
+    expect(refusal({ JWT_SECRET: SECRET, PORT: 'abc' })).to.not.include(SECRET);
+    expect(refusal({ JWT_SECRET: SECRET, LOG_LEVEL: 'loud' })).to.not.include(SECRET);
+    expect(refusal({ JWT_SECRET: SECRET, CORS_ORIGINS: 'nope' })).to.not.include(SECRET);
+  });
+
+  it('never echoes a DATABASE_URL (it holds a password) in an error message', () => {
+    expect(refusal({ DATABASE_URL: 'mysql://root:hunter2@db/app', JWT_SECRET: SECRET })).to.not.include('hunter2');
+  });
+
+  it('refuses DATABASE_URL without JWT_SECRET, naming JWT_SECRET', () => {
+    const message = refusal({ DATABASE_URL: 'postgres://app:pw@db:5432/app' });
+    expect(message).to.match(/^JWT_SECRET /);
+    expect(message).to.not.include('pw@db');
+  });
+
+  it('keeps a bad LOG_LEVEL on one line when the value contains a line break', () => {
+    const message = refusal({ LOG_LEVEL: 'loud\nFAKE LOG LINE' });
+    expect(message).to.match(/^LOG_LEVEL /);
+  });
+
+  it('keeps a bad value on one line even when it contains a line break (PORT, CORS_ORIGINS)', () => {
+    expect(refusal({ PORT: '80\n80' })).to.match(/^PORT /);
+    expect(refusal({ CORS_ORIGINS: 'https://a.example.com\nx' })).to.match(/^CORS_ORIGINS /);
+  });
+
+  it('refuses an access lifespan longer than the refresh lifespan', () => {
+    expect(refusal({ JWT_ACCESS_LIFESPAN: '31d' })).to.match(/^JWT_ACCESS_LIFESPAN /);
+  });
+
+  it('returns a frozen configuration, nested objects included', () => {
+    const config = loadConfig({ LOGSTASH_HOST: 'logstash', CORS_ORIGINS: 'https://a.example.com' });
+    expect(Object.isFrozen(config)).to.equal(true);
+    expect(Object.isFrozen(config.argon2)).to.equal(true);
+    expect(Object.isFrozen(config.logstash)).to.equal(true);
+    expect(Object.isFrozen(config.corsOrigins)).to.equal(true);
+    expect(() => {
+      (config as { port: number }).port = 1;
+    }).to.throw(TypeError);
+    expect(config.port).to.equal(8000);
+  });
+
+  it('does not read process.env: only the environment it is given', () => {
+    const saved = process.env.PORT;
+    process.env.PORT = '1234';
+    try {
+      expect(loadConfig({}).port).to.equal(8000);
+    } finally {
+      if (saved === undefined) delete process.env.PORT;
+      else process.env.PORT = saved;
+    }
+  });
+});

@@ -1,0 +1,105 @@
+import { expect } from 'chai';
+import { fakeServices } from '../../support/fake-services.js';
+
+const PASSWORD = 'correct horse battery staple';
+
+describe('use case: RegisterUser', () => {
+  it('creates an active user with the role "user", stored under the name as given', async () => {
+    const s = fakeServices();
+    const result = await s.registerUser.execute({ username: 'Alice', password: PASSWORD });
+    if (!result.ok) throw new Error(`registration failed: ${JSON.stringify(result.error)}`);
+
+    const stored = await s.users.findById(result.value.userId);
+    expect(stored).to.deep.equal({
+      id: result.value.userId,
+      username: 'Alice',
+      passwordHash: `fake$3$=${PASSWORD}`,
+      roles: ['user'],
+      isActive: true,
+    });
+  });
+
+  it('hashes the NFKC form of the password, never the password as typed', async () => {
+    const s = fakeServices();
+    const result = await s.registerUser.execute({ username: 'bob', password: 'Ｃａｆｅ\u0301-ﬁsh-2024' });
+    if (!result.ok) throw new Error(`registration failed: ${JSON.stringify(result.error)}`);
+    const stored = await s.users.findById(result.value.userId);
+    expect(stored?.passwordHash).to.equal('fake$3$=Café-fish-2024');
+  });
+
+  it('returns a signed access token for the new user with the service lifespans', async () => {
+    const s = fakeServices();
+    const result = await s.registerUser.execute({ username: 'carol', password: PASSWORD });
+    if (!result.ok) throw new Error(`registration failed: ${JSON.stringify(result.error)}`);
+    const now = Math.floor(s.clock.now() / 1000);
+
+    const { claims } = result.value;
+    expect(result.value.expiresIn).to.equal(900);
+    expect(claims).to.deep.equal({
+      iat: now,
+      exp: now + 900,
+      jti: claims.jti,
+      sid: claims.sid,
+      id: result.value.userId,
+      rls: 'user',
+      rf_exp: now + 30 * 86400,
+    });
+    expect(claims.jti).to.be.a('string').and.not.equal('');
+    expect((await s.sessions.findById(claims.sid))?.userId).to.equal(result.value.userId);
+    expect(s.signer.verify(result.value.accessToken, now)).to.deep.equal({ status: 'valid', claims });
+  });
+
+  it('answers UserExists for the same name in another case or width, and keeps the first user', async () => {
+    const s = fakeServices();
+    const first = await s.registerUser.execute({ username: 'alice', password: PASSWORD });
+    if (!first.ok) throw new Error('first registration failed');
+
+    for (const username of ['alice', 'ALICE', 'Ａｌｉｃｅ', 'ａｌｉｃｅ']) {
+      const again = await s.registerUser.execute({ username, password: 'another password 123' });
+      expect(again, username).to.deep.equal({ ok: false, error: { code: 'UserExists' } });
+    }
+    const stored = await s.users.findByUsername('alice');
+    expect(stored?.id).to.equal(first.value.userId);
+    expect(stored?.passwordHash).to.equal(`fake$3$=${PASSWORD}`);
+    expect(await s.users.findById(first.value.userId + 1)).to.equal(null);
+  });
+
+  const invalid: { name: string; input: { username: unknown; password: unknown }; field: string; message: string }[] = [
+    { name: 'a non-string username', input: { username: 42, password: PASSWORD }, field: 'username', message: 'username must be a string' },
+    { name: 'a missing username', input: { username: undefined, password: PASSWORD }, field: 'username', message: 'username must be a string' },
+    { name: 'an empty username', input: { username: '', password: PASSWORD }, field: 'username', message: 'username must be 1 to 64 characters' },
+    { name: 'a 65-character username', input: { username: 'u'.repeat(65), password: PASSWORD }, field: 'username', message: 'username must be 1 to 64 characters' },
+    { name: 'a username with a control character', input: { username: 'bo\u0000b', password: PASSWORD }, field: 'username', message: 'username must contain only printable characters' },
+    { name: 'a padded username', input: { username: ' bob ', password: PASSWORD }, field: 'username', message: 'username must not start or end with white space' },
+    { name: 'a non-string password', input: { username: 'bob', password: 12345678 }, field: 'password', message: 'password must be a string' },
+    { name: 'a 7-character password', input: { username: 'bob', password: 'abc1234' }, field: 'password', message: 'password must be at least 8 characters' },
+    { name: 'a 129-character password', input: { username: 'bob', password: 'p'.repeat(129) }, field: 'password', message: 'password must be at most 128 characters' },
+    { name: 'a common password', input: { username: 'bob', password: 'PassWord' }, field: 'password', message: 'password is too common; choose one that is not on a list of common passwords' },
+  ];
+  for (const { name, input, field, message } of invalid) {
+    it(`refuses ${name} with InvalidInput on "${field}" and stores nothing`, async () => {
+      const s = fakeServices();
+      const result = await s.registerUser.execute(input);
+      expect(result).to.deep.equal({ ok: false, error: { code: 'InvalidInput', field, message } });
+      expect(await s.users.findById(1)).to.equal(null);
+    });
+  }
+
+  it('checks the username before the password', async () => {
+    const s = fakeServices();
+    const result = await s.registerUser.execute({ username: '', password: 'short' });
+    expect(result.ok === false && result.error.code === 'InvalidInput' && result.error.field).to.equal('username');
+  });
+
+  it('logs the registration with the user id and never the password or its hash', async () => {
+    const s = fakeServices();
+    const result = await s.registerUser.execute({ username: 'dave', password: PASSWORD });
+    if (!result.ok) throw new Error('registration failed');
+    expect(s.logger.lines.filter((line) => line.fields.user_id === result.value.userId)).to.not.be.empty;
+    const written = JSON.stringify(s.logger.lines);
+    expect(written).to.not.include(PASSWORD);
+    expect(written).to.not.include('fake$');
+    expect(written).to.not.include(result.value.accessToken);
+    expect(written).to.not.include(result.value.refreshToken);
+  });
+});
