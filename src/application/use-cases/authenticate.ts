@@ -34,7 +34,7 @@ export class Authenticate {
     if (typeof input.password !== 'string') return fail(invalidInput('password', 'password must be a string'));
     const password = normalizePassword(input.password);
 
-    const blockedFor = await this.limits.loginBlockedFor(input.username, input.client);
+    const blockedFor = await this.limits.loginAttempted(input.username, input.client);
     if (blockedFor > 0) {
       this.logger.warn('login rate limited', { event: 'rate_limited', action: 'login', retry_after: blockedFor });
       return fail({ code: 'TooManyRequests', retryAfterSeconds: blockedFor });
@@ -44,15 +44,14 @@ export class Authenticate {
     const hash = user?.passwordHash ?? (await this.hasher.dummyHash());
     const matches = await this.hasher.verify(hash, password);
     if (!user || !matches) {
-      await this.limits.loginFailed(input.username, input.client);
       this.logger.warn('login failed', { event: 'login_failure', user_id: user?.id ?? null });
       return fail({ code: 'InvalidCredentials' });
     }
+    await this.limits.loginSucceeded(input.username, input.client);
     if (!user.isActive) {
       this.logger.warn('login refused: inactive user', { event: 'login_inactive_user', user_id: user.id });
       return fail({ code: 'InactiveUser' });
     }
-    await this.limits.loginSucceeded(input.username, input.client);
     if (this.hasher.needsRehash(user.passwordHash)) {
       await this.users.updatePasswordHash(user.id, await this.hasher.hash(password));
       this.logger.info('password hash upgraded', { event: 'password_rehashed', user_id: user.id });

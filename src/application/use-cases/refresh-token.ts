@@ -81,11 +81,11 @@ export class RefreshToken {
     if (verification.status === 'valid') return fail({ code: 'EarlyRefresh' });
 
     const [user, session] = await Promise.all([this.users.findById(claims.id), this.sessions.findById(claims.sid)]);
-    if (!session || session.revokedAt !== null || session.userId !== claims.id) return fail({ code: 'RevokedToken' });
     if (!user || !user.isActive) {
       this.logger.warn('refresh refused: inactive user', { event: 'refresh_inactive_user', user_id: claims.id });
       return fail({ code: 'InactiveUser' });
     }
+    if (!session || session.revokedAt !== null || session.userId !== claims.id) return fail({ code: 'RevokedToken' });
     return ok(this.accessTokens.reissue(user, claims));
   }
 }

@@ -39,8 +39,9 @@ export class VerifyAccessToken {
     const { claims } = verification;
 
     const [user, session] = await Promise.all([this.users.findById(claims.id), this.sessions.findById(claims.sid)]);
-    if (!session || session.revokedAt !== null || session.userId !== claims.id) return fail({ code: 'RevokedToken' });
+    // The user first: a deactivated user is told so (InvalidUserError), though deactivation also revoked the session.
     if (!user || !user.isActive) return fail({ code: 'InactiveUser' });
+    if (!session || session.revokedAt !== null || session.userId !== claims.id) return fail({ code: 'RevokedToken' });
     const held = new Set(user.roles);
     return ok({
       userId: user.id,

@@ -28,8 +28,16 @@ const FAILURE_MEMORY_SECONDS = 24 * 3600;
 
 const digest = (...parts: string[]) => createHash('sha256').update(parts.join('\u0000')).digest('hex');
 
-const secondsUntil = (result: RateLimiterRes | null, limit: number) =>
-  result !== null && result.consumedPoints >= limit ? Math.max(1, Math.ceil(result.msBeforeNext / 1000)) : 0;
+/** Takes one point atomically. @returns 0 when within the limit, else the seconds until the key frees up. */
+async function consume(limiter: RateLimiterAbstract, key: string): Promise<number> {
+  try {
+    await limiter.consume(key);
+    return 0;
+  } catch (rejection) {
+    if (rejection instanceof RateLimiterRes) return Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
+    throw rejection;
+  }
+}
 
 /**
  * The rate-limit rules over rate-limiter-flexible: its PostgreSQL store (table `rate_limits`, created by migration)
@@ -63,44 +71,20 @@ export class FlexibleRateLimits implements RateLimits {
     };
   }
 
-  async loginBlockedFor(username: string, client: string): Promise<number> {
+  async loginAttempted(username: string, client: string): Promise<number> {
     const [user, all] = await Promise.all([
-      this.perUser.get(this.userKey(username, client)),
-      this.perClient.get(digest(client)),
+      consume(this.perUser, this.userKey(username, client)),
+      consume(this.perClient, digest(client)),
     ]);
-    return Math.max(
-      secondsUntil(user, this.settings.loginFailuresPerUser),
-      secondsUntil(all, this.settings.loginFailuresPerClientPerHour),
-    );
-  }
-
-  async loginFailed(username: string, client: string): Promise<void> {
-    await Promise.all([
-      this.perUser.penalty(this.userKey(username, client)),
-      this.perClient.penalty(digest(client)),
-    ]);
-    const user = await this.perUser.get(this.userKey(username, client));
-    if (user && user.consumedPoints >= this.settings.loginFailuresPerUser) {
-      await this.perUser.block(this.userKey(username, client), this.settings.loginLockoutSeconds);
-    }
-    const all = await this.perClient.get(digest(client));
-    if (all && all.consumedPoints >= this.settings.loginFailuresPerClientPerHour) {
-      await this.perClient.block(digest(client), 3600);
-    }
+    return Math.max(user, all);
   }
 
   async loginSucceeded(username: string, client: string): Promise<void> {
-    await this.perUser.delete(this.userKey(username, client));
+    await Promise.all([this.perUser.delete(this.userKey(username, client)), this.perClient.reward(digest(client), 1)]);
   }
 
-  async hit(action: LimitedAction, client: string): Promise<number> {
-    try {
-      await this.actions[action].consume(digest(client));
-      return 0;
-    } catch (rejection) {
-      if (rejection instanceof RateLimiterRes) return Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
-      throw rejection;
-    }
+  hit(action: LimitedAction, client: string): Promise<number> {
+    return consume(this.actions[action], digest(client));
   }
 
   private userKey(username: string, client: string): string {

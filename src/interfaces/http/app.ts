@@ -38,6 +38,8 @@ export function createApp(deps: AppDependencies): Koa<AppState> {
   const app = new Koa<AppState>();
   app.silent = true;
   app.proxy = deps.options.trustProxy;
+  // Behind one proxy: the client address is the entry that proxy appended (the right-most), never one the client wrote.
+  app.maxIpsCount = 1;
   app.on('error', (error: unknown) => deps.logger.error('koa error', { err: String(error) }));
 
   app.use(requestId());
