@@ -185,3 +185,28 @@ export function expectNo5xx(app: TestApp): void {
   expect(failures.map((line) => `${String(line.fields.method)} ${String(line.fields.path)} ${String(line.fields.status)}`)).to.deep.equal([]);
   expect(app.logger.lines.filter((line) => line.level === 'error').map((line) => line.message)).to.deep.equal([]);
 }
+
+/** A registered user with its password and the access and refresh tokens registration returned. */
+export interface Account {
+  readonly id: number;
+  readonly username: string;
+  readonly password: string;
+  readonly access: string;
+  readonly refresh: string;
+}
+
+/** The access and refresh tokens of a token response, after checking its status. */
+export async function accountTokens(response: Response, status: number): Promise<{ access: string; refresh: string }> {
+  const text = await response.text();
+  expect(response.status, text).to.equal(status);
+  const body = JSON.parse(text) as { access_token: string; refresh_token: string };
+  return { access: body.access_token, refresh: body.refresh_token };
+}
+
+/** Registers a fresh user and returns it with its tokens. */
+export async function registerAccount(app: TestApp, prefix = 'member'): Promise<Account> {
+  const username = uniqueName(prefix);
+  const password = strongPassword();
+  const issued = await accountTokens(await app.post('/api/registration', { username, password }), 201);
+  return { id: decodeJwt(issued.access).payload.id as number, username, password, ...issued };
+}

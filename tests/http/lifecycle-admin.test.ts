@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { z } from 'zod';
 import { sql } from 'slonik';
 import { type TestApp, startTestApp } from '../support/test-app.js';
-import { bearer, expectError, expectNo5xx, strongPassword, uniqueName } from './helpers.js';
+import { bearer, expectError, expectNo5xx, type Account, accountTokens, registerAccount } from './helpers.js';
 
 const MISSING_ADMIN = "This endpoint requires all the following roles: ['admin']";
 const MISSING_TOKEN = "JWT token not found in headers under 'Authorization'";
@@ -10,38 +10,17 @@ const INVALID_REFRESH = 'The refresh token is not valid, or has been used or rev
 /** A revoked session (BlacklistedError) or an inactive user (InvalidUserError): both are 403 at once. */
 const REFUSED_403 = ['BlacklistedError', 'InvalidUserError'];
 
-interface Account {
-  readonly id: number;
-  readonly username: string;
-  readonly password: string;
-  readonly access: string;
-  readonly refresh: string;
-}
 
-async function tokens(response: Response, status: number): Promise<{ access: string; refresh: string }> {
-  const text = await response.text();
-  expect(response.status, text).to.equal(status);
-  const body = JSON.parse(text) as { access_token: string; refresh_token: string };
-  return { access: body.access_token, refresh: body.refresh_token };
-}
 
-const idOf = (access: string) =>
-  (JSON.parse(Buffer.from(access.split('.')[1]!, 'base64url').toString('utf8')) as { id: number }).id;
 
-async function register(app: TestApp, prefix = 'member'): Promise<Account> {
-  const username = uniqueName(prefix);
-  const password = strongPassword();
-  const issued = await tokens(await app.post('/api/registration', { username, password }), 201);
-  return { id: idOf(issued.access), username, password, ...issued };
-}
 
 async function login(app: TestApp, account: { username: string; password: string }) {
-  return tokens(await app.post('/api/login', { username: account.username, password: account.password }), 200);
+  return accountTokens(await app.post('/api/login', { username: account.username, password: account.password }), 200);
 }
 
 /** A user made admin by SQL, then logged in again (rls is read at login). */
 async function admin(app: TestApp): Promise<Account & { registrationAccess: string }> {
-  const account = await register(app, 'admin');
+  const account = await registerAccount(app, 'admin');
   await app.database.pool.query(sql.unsafe`UPDATE users SET roles = 'user,admin' WHERE username = ${account.username}`);
   return { ...account, registrationAccess: account.access, ...(await login(app, account)) };
 }
@@ -78,7 +57,7 @@ describe('HTTP: roles and the admin API', () => {
   before(async () => {
     app = await startTestApp();
     root = await admin(app);
-    plain = await register(app);
+    plain = await registerAccount(app);
   });
 
   after(async () => {
@@ -142,7 +121,7 @@ describe('HTTP: roles and the admin API', () => {
 
   describe('PATCH /api/users/:id', () => {
     it('sets roles: 200 with the user, stored comma-joined; sessions stay valid', async () => {
-      const target = await register(app);
+      const target = await registerAccount(app);
       const response = await patchUser(target.id, { roles: ['user', 'editor'] }, root.access);
       expect(response.status).to.equal(200);
       expect(await response.json()).to.deep.equal({ id: target.id, username: target.username, roles: ['user', 'editor'], is_active: true });
@@ -156,9 +135,9 @@ describe('HTTP: roles and the admin API', () => {
     });
 
     it('deactivation revokes every session of the user at once; reactivation does not bring them back', async () => {
-      const target = await register(app);
+      const target = await registerAccount(app);
       const second = await login(app, target);
-      const rotated = await tokens(await app.post('/api/refresh', { refresh_token: second.refresh }), 200);
+      const rotated = await accountTokens(await app.post('/api/refresh', { refresh_token: second.refresh }), 200);
       for (const token of [target.access, second.access, rotated.access]) expect((await getProtected(token)).status).to.equal(200);
 
       const response = await patchUser(target.id, { is_active: false }, root.access);

@@ -3,33 +3,13 @@ import { sql } from 'slonik';
 import { FixedClock } from '../fakes/fixed-clock.js';
 import { type TestDatabase, createTestDatabase } from '../support/database.js';
 import { type TestApp, startTestApp } from '../support/test-app.js';
-import { bearer, expectError, expectNo5xx, strongPassword, uniqueName } from './helpers.js';
+import { bearer, expectError, expectNo5xx, type Account, accountTokens, registerAccount } from './helpers.js';
 
 const BLACKLISTED = 'Token has a blacklisted jti';
 const INVALID_REFRESH = 'The refresh token is not valid, or has been used or revoked';
 
-interface Account {
-  readonly id: number;
-  readonly username: string;
-  readonly password: string;
-  readonly access: string;
-  readonly refresh: string;
-}
 
-async function tokens(response: Response, status: number): Promise<{ access: string; refresh: string }> {
-  const text = await response.text();
-  expect(response.status, text).to.equal(status);
-  const body = JSON.parse(text) as { access_token: string; refresh_token: string };
-  return { access: body.access_token, refresh: body.refresh_token };
-}
 
-async function register(app: TestApp, prefix = 'cross'): Promise<Account> {
-  const username = uniqueName(prefix);
-  const password = strongPassword();
-  const issued = await tokens(await app.post('/api/registration', { username, password }), 201);
-  const id = (JSON.parse(Buffer.from(issued.access.split('.')[1]!, 'base64url').toString('utf8')) as { id: number }).id;
-  return { id, username, password, ...issued };
-}
 
 describe('HTTP: two app instances on one database', () => {
   let database: TestDatabase;
@@ -52,9 +32,9 @@ describe('HTTP: two app instances on one database', () => {
   });
 
   it('a token issued by A works on B, and logout on A refuses it on B at once', async () => {
-    const user = await register(a);
+    const user = await registerAccount(a, 'cross');
     expect((await getProtected(b, user.access)).status).to.equal(200);
-    const rotated = await tokens(await b.post('/api/refresh', { refresh_token: user.refresh }), 200);
+    const rotated = await accountTokens(await b.post('/api/refresh', { refresh_token: user.refresh }), 200);
 
     const response = await a.request('/api/logout', { method: 'POST', headers: bearer(rotated.access) });
     expect(response.status).to.equal(204);
@@ -65,10 +45,10 @@ describe('HTTP: two app instances on one database', () => {
   });
 
   it("deactivating a user through A's admin API refuses the user's tokens on B at once", async () => {
-    const root = await register(a, 'root');
+    const root = await registerAccount(a, 'root');
     await database.pool.query(sql.unsafe`UPDATE users SET roles = 'user,admin' WHERE id = ${root.id}`);
-    const admin = await tokens(await a.post('/api/login', { username: root.username, password: root.password }), 200);
-    const user = await register(b);
+    const admin = await accountTokens(await a.post('/api/login', { username: root.username, password: root.password }), 200);
+    const user = await registerAccount(b, 'cross');
     expect((await getProtected(b, user.access)).status).to.equal(200);
 
     const response = await a.request(`/api/users/${user.id}`, {
@@ -86,11 +66,11 @@ describe('HTTP: two app instances on one database', () => {
   });
 
   it('removing the admin role on A refuses the old admin token on B at once', async () => {
-    const root = await register(a, 'root');
-    const other = await register(a, 'other');
+    const root = await registerAccount(a, 'root');
+    const other = await registerAccount(a, 'other');
     await database.pool.query(sql.unsafe`UPDATE users SET roles = 'user,admin' WHERE id IN (${root.id}, ${other.id})`);
-    const rootAdmin = await tokens(await a.post('/api/login', { username: root.username, password: root.password }), 200);
-    const otherAdmin = await tokens(await b.post('/api/login', { username: other.username, password: other.password }), 200);
+    const rootAdmin = await accountTokens(await a.post('/api/login', { username: root.username, password: root.password }), 200);
+    const otherAdmin = await accountTokens(await b.post('/api/login', { username: other.username, password: other.password }), 200);
     expect((await b.request('/api/users', { headers: bearer(otherAdmin.access) })).status).to.equal(200);
 
     const response = await a.request(`/api/users/${other.id}`, {

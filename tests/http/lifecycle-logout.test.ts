@@ -1,31 +1,14 @@
 import { expect } from 'chai';
 import { type TestApp, startTestApp } from '../support/test-app.js';
-import { bearer, decodeJwt, expectError, expectNo5xx, strongPassword, uniqueName } from './helpers.js';
+import { bearer, decodeJwt, expectError, expectNo5xx, type Account, accountTokens, registerAccount } from './helpers.js';
 
 const ACCESS_SECONDS = 900;
 const BLACKLISTED = 'Token has a blacklisted jti';
 const INVALID_REFRESH = 'The refresh token is not valid, or has been used or revoked';
 const MISSING_TOKEN = "JWT token not found in headers under 'Authorization'";
 
-interface Login {
-  readonly username: string;
-  readonly password: string;
-  readonly access: string;
-  readonly refresh: string;
-}
 
-async function tokens(response: Response, status: number): Promise<{ access: string; refresh: string }> {
-  const text = await response.text();
-  expect(response.status, text).to.equal(status);
-  const body = JSON.parse(text) as { access_token: string; refresh_token: string };
-  return { access: body.access_token, refresh: body.refresh_token };
-}
 
-async function register(app: TestApp): Promise<Login> {
-  const username = uniqueName('logout');
-  const password = strongPassword();
-  return { username, password, ...(await tokens(await app.post('/api/registration', { username, password }), 201)) };
-}
 
 const logout = (app: TestApp, token?: string) =>
   app.request('/api/logout', { method: 'POST', headers: token === undefined ? {} : bearer(token) });
@@ -43,7 +26,7 @@ describe('HTTP: POST /api/logout', () => {
   });
 
   it('answers 204 with an empty body', async () => {
-    const user = await register(app);
+    const user = await registerAccount(app, 'logout');
     const response = await logout(app, user.access);
     expect(response.status).to.equal(204);
     expect(await response.text()).to.equal('');
@@ -52,7 +35,7 @@ describe('HTTP: POST /api/logout', () => {
   });
 
   it('revokes the access token at once: 403 BlacklistedError on /api/protected, and on a second logout', async () => {
-    const user = await register(app);
+    const user = await registerAccount(app, 'logout');
     expect((await getProtected(app, user.access)).status).to.equal(200);
     expect((await logout(app, user.access)).status).to.equal(204);
     await expectError(await getProtected(app, user.access), 403, 'BlacklistedError', BLACKLISTED);
@@ -60,8 +43,8 @@ describe('HTTP: POST /api/logout', () => {
   });
 
   it('revokes the refresh-token family: the refresh token → 401, also a rotated successor', async () => {
-    const user = await register(app);
-    const rotated = await tokens(await app.post('/api/refresh', { refresh_token: user.refresh }), 200);
+    const user = await registerAccount(app, 'logout');
+    const rotated = await accountTokens(await app.post('/api/refresh', { refresh_token: user.refresh }), 200);
     expect((await logout(app, rotated.access)).status).to.equal(204);
     await expectError(await app.post('/api/refresh', { refresh_token: rotated.refresh }), 401, 'InvalidRefreshToken', INVALID_REFRESH);
     await expectError(await app.post('/api/refresh', { refresh_token: user.refresh }), 401, 'InvalidRefreshToken', INVALID_REFRESH);
@@ -70,7 +53,7 @@ describe('HTTP: POST /api/logout', () => {
   });
 
   it('refuses a praetorian refresh of the logged-out access token after it expired: 403 BlacklistedError', async () => {
-    const user = await register(app);
+    const user = await registerAccount(app, 'logout');
     expect((await logout(app, user.access)).status).to.equal(204);
     app.clock.advanceSeconds(ACCESS_SECONDS + 1);
     await expectError(await app.post('/api/refresh', { access_token: user.access }), 403, 'BlacklistedError', BLACKLISTED);
@@ -83,14 +66,14 @@ describe('HTTP: POST /api/logout', () => {
   });
 
   it('leaves another session of the same user working (second login)', async () => {
-    const user = await register(app);
-    const second = await tokens(await app.post('/api/login', { username: user.username, password: user.password }), 200);
+    const user = await registerAccount(app, 'logout');
+    const second = await accountTokens(await app.post('/api/login', { username: user.username, password: user.password }), 200);
     expect((await logout(app, user.access)).status).to.equal(204);
 
     const response = await getProtected(app, second.access);
     expect(response.status).to.equal(200);
     expect(await response.json()).to.deep.equal({ message: `protected endpoint (allowed usr ${user.username})` });
-    const rotated = await tokens(await app.post('/api/refresh', { refresh_token: second.refresh }), 200);
+    const rotated = await accountTokens(await app.post('/api/refresh', { refresh_token: second.refresh }), 200);
     expect((await getProtected(app, rotated.access)).status).to.equal(200);
     await expectError(await getProtected(app, user.access), 403, 'BlacklistedError', BLACKLISTED);
   });
