@@ -45,6 +45,8 @@ export async function startTestApp(
   const clock = options.clock ?? new FixedClock(Date.now());
   const logger = new MemoryLogger();
   const rateLimitPool = new pg.Pool({ connectionString: database.uri, max: 3 });
+  // As in main.ts: an idle client cut by the server (a dropped test database) must not become an uncaught error.
+  rateLimitPool.on('error', (error) => logger.warn('rate-limit pool error', { err: error.message }));
   const container = buildContainer({
     config,
     pool: database.pool,

@@ -28,6 +28,8 @@ export class SlonikUserRepository implements UserRepository {
   constructor(private readonly pool: DatabasePool) {}
 
   async findByUsername(username: string): Promise<User | null> {
+    // PostgreSQL text cannot hold NUL, so no stored username has one (and the query would fail).
+    if (username.includes('\u0000')) return null;
     const row = await this.pool.maybeOne(sql.type(userRow)`
       SELECT id, username, password, roles, is_active FROM users
       WHERE lower(normalize(username, NFKC)) = lower(normalize(${username}, NFKC))`);

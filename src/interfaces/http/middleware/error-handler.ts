@@ -45,6 +45,8 @@ function clientError(error: unknown): HttpError | undefined {
 
 function send(ctx: Context, error: HttpError, state: AppState): void {
   ctx.status = error.status;
+  // A body left half read (413) would be taken for the next request on a kept-alive connection.
+  if (!ctx.req.complete) ctx.set('Connection', 'close');
   for (const [name, value] of Object.entries(error.headers)) ctx.set(name, value);
   if (error.status === 401) {
     ctx.set(
