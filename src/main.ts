@@ -9,6 +9,8 @@ import { createDatabasePool } from './infrastructure/persistence/pool.js';
 import { buildApp, buildContainer } from './composition-root.js';
 import { PasswordHasher } from './application/ports/password-hasher.js';
 
+const SHUTDOWN_DEADLINE_MS = 15_000;
+
 /** Boot: config -> logger -> database (embedded or external) -> migrations -> container -> HTTP; then signals. */
 async function main(): Promise<void> {
   let config: Config;
@@ -91,13 +93,25 @@ async function main(): Promise<void> {
     if (lifecycle.stopping) return;
     lifecycle.stopping = true;
     logger.info('shutting down', { signal });
+    // Past this, connections still open are cut and the process exits anyway.
+    setTimeout(() => {
+      logger.error('shutdown deadline passed: exiting', { signal });
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS).unref();
+    // Answers given while stopping close their connection, so keep-alive clients cannot hold the shutdown open.
+    server.on('request', (_request, response) => response.setHeader('Connection', 'close'));
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeIdleConnections();
     });
-    await pool.end();
-    await rateLimitPool.end();
-    await embedded?.stop();
+    const steps: [string, () => Promise<unknown>][] = [
+      ['database pool', () => pool.end()],
+      ['rate-limit pool', () => rateLimitPool.end()],
+      ['embedded PostgreSQL', async () => embedded?.stop()],
+    ];
+    for (const [name, step] of steps) {
+      await step().catch((error: unknown) => logger.warn(`closing ${name} failed`, { err: String(error) }));
+    }
     logger.info('stopped', { logstash: logging.logstashStats() ?? null });
     await logging.close();
     process.exit(0);

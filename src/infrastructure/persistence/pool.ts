@@ -9,6 +9,7 @@ import {
   createPool,
   sql,
 } from 'slonik';
+import pg from 'pg';
 
 /** Validates rows of `sql.type(schema)` queries against their zod schema, as slonik expects an interceptor to. */
 const resultParser: Interceptor = {
@@ -22,6 +23,8 @@ const resultParser: Interceptor = {
   },
 };
 
+const STATEMENT_TIMEOUT_MS = 10_000;
+
 export interface PoolOptions {
   readonly connectionUri: string;
   readonly connectionTimeoutMs: number;
@@ -33,13 +36,17 @@ export interface PoolOptions {
  * itself when it returns: no connection is pinned, every request asks the pool anew.
  */
 export function createDatabasePool(options: PoolOptions): Promise<DatabasePool> {
+  // statement_timeout is enforced by the server, so a server that stops answering on an open connection would hold a
+  // request forever; pg's own read timeout (slonik passes none) bounds it on the client side. Set as pg's default, it
+  // also covers the rate-limit pool.
+  pg.defaults.query_timeout = STATEMENT_TIMEOUT_MS + 1000;
   return createPool(options.connectionUri, {
     connectionTimeout: options.connectionTimeoutMs,
     connectionRetryLimit: 0,
     queryRetryLimit: 0,
     maximumPoolSize: options.maximumPoolSize,
     idleTimeout: 10_000,
-    statementTimeout: 10_000,
+    statementTimeout: STATEMENT_TIMEOUT_MS,
     idleInTransactionSessionTimeout: 10_000,
     captureStackTrace: false,
     interceptors: [resultParser],
@@ -75,7 +82,7 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     }
     const code = (current as { code?: unknown }).code;
     if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true;
-    if (/timeout exceeded when trying to connect|Connection terminated|connect ECONNREFUSED/i.test(current.message)) {
+    if (/timeout exceeded when trying to connect|Connection terminated|connect ECONNREFUSED|Query read timeout/i.test(current.message)) {
       return true;
     }
     current = (current as { cause?: unknown }).cause;
