@@ -8,14 +8,14 @@ import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import jwt from 'jsonwebtoken';
 import pg from 'pg';
-import { type Interceptor, type QueryResultRow, SchemaValidationError, createPool } from 'slonik';
+import { createPool } from 'slonik';
 import { PasswordHasher } from '../src/application/ports/password-hasher.js';
 import { TokenSigner } from '../src/application/ports/token-signer.js';
 import { VerifyAccessToken } from '../src/application/use-cases/verify-access-token.js';
 import { buildApp, buildContainer } from '../src/composition-root.js';
 import { loadConfig } from '../src/infrastructure/config/config.js';
 import { createBunyanLogger } from '../src/infrastructure/logging/bunyan-logger.js';
-import { createDatabasePool } from '../src/infrastructure/persistence/pool.js';
+import { createDatabasePool, resultParser } from '../src/infrastructure/persistence/pool.js';
 import { SlonikSessionRepository } from '../src/infrastructure/persistence/slonik-session-repository.js';
 import { SlonikUserRepository } from '../src/infrastructure/persistence/slonik-user-repository.js';
 import { SystemClock } from '../src/infrastructure/system/system-clock.js';
@@ -61,17 +61,6 @@ function timeLoop(iterations: number, run: () => unknown): number {
   return Number(process.hrtime.bigint() - started) / 1000 / iterations;
 }
 
-/** The same row validation as src/infrastructure/persistence/pool.ts, for the variant pool below. */
-const resultParser: Interceptor = {
-  name: 'result-parser',
-  transformRowAsync: async (context, query, row) => {
-    const { resultParser: schema } = context;
-    if (!schema) return row;
-    const parsed = await schema.safeParseAsync(row);
-    if (!parsed.success) throw new SchemaValidationError(query, row, parsed.error.issues);
-    return parsed.data as QueryResultRow;
-  },
-};
 
 const database = await createTestDatabase();
 const secret = randomBytes(48).toString('base64url');

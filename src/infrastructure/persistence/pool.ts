@@ -12,7 +12,7 @@ import {
 import pg from 'pg';
 
 /** Validates rows of `sql.type(schema)` queries against their zod schema, as slonik expects an interceptor to. */
-const resultParser: Interceptor = {
+export const resultParser: Interceptor = {
   name: 'result-parser',
   transformRowAsync: async (context, query, row) => {
     const { resultParser: schema } = context;
