@@ -61,7 +61,8 @@ export class FlexibleRateLimits implements RateLimits {
             storeType: 'pool',
             tableName: 'rate_limits',
             tableCreated: true,
-            clearExpiredByTimeout: false,
+            // Deletes rows expired over an hour ago every 5 minutes (an unref'd timer), so the table stays small.
+            clearExpiredByTimeout: true,
           });
     this.perUser = limiter({ keyPrefix: 'login-user', points: settings.loginFailuresPerUser, duration: FAILURE_MEMORY_SECONDS, blockDuration: settings.loginLockoutSeconds });
     this.perClient = limiter({ keyPrefix: 'login-client', points: settings.loginFailuresPerClientPerHour, duration: 3600, blockDuration: 3600 });
