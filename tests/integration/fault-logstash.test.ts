@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import type { Server } from 'node:http';
 import net from 'node:net';
 import { Writable } from 'node:stream';
@@ -9,6 +8,7 @@ import { type BunyanLoggerHandle, createBunyanLogger } from '../../src/infrastru
 import type { LogstashStats } from '../../src/infrastructure/logging/logstash-stream.js';
 import { type TestDatabase, createTestDatabase } from '../support/database.js';
 import { TEST_SECRET } from '../support/test-app.js';
+import { FakeLogstash, unusedPort, waitFor as waitForCondition } from '../support/fake-logstash.js';
 
 /**
  * Byte caps of the Logstash stream in these tests. The service runs with the 1 MiB defaults; they are lowered here so
@@ -21,68 +21,10 @@ const LONG_PATH = `/api/${'x'.repeat(8000)}`;
 /** Loopback's socket buffers take about 4 MB of a Logstash that never reads before the stream's caps apply. */
 const FLOOD_REQUESTS = 1000;
 
-/** A stand-in for a Logstash TCP input (json_lines): reads and keeps lines, or accepts and never reads. */
-class FakeLogstash {
-  readonly lines: Record<string, unknown>[] = [];
-  private readonly sockets = new Set<net.Socket>();
-  private readonly server: net.Server;
-
-  constructor(readonly reads: boolean) {
-    this.server = net.createServer((socket) => {
-      this.sockets.add(socket);
-      socket.on('close', () => this.sockets.delete(socket));
-      socket.on('error', () => undefined);
-      if (!reads) {
-        socket.pause();
-        return;
-      }
-      let pending = '';
-      socket.setEncoding('utf8').on('data', (chunk: string) => {
-        pending += chunk;
-        const complete = pending.split('\n');
-        pending = complete.pop() ?? '';
-        for (const line of complete) this.lines.push(JSON.parse(line) as Record<string, unknown>);
-      });
-    });
-  }
-
-  get connections(): number {
-    return this.sockets.size;
-  }
-
-  async listen(port = 0): Promise<number> {
-    this.server.listen(port, '127.0.0.1');
-    await once(this.server, 'listening');
-    return (this.server.address() as net.AddressInfo).port;
-  }
-
-  /** Resets every connection and stops listening, as a crashing Logstash would. */
-  async kill(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    if (this.server.listening) await new Promise((resolve) => this.server.close(resolve));
-  }
-
-  requestIds(): Set<unknown> {
-    return new Set(this.lines.map((line) => line.request_id));
-  }
-}
-
-async function unusedPort(): Promise<number> {
-  const probe = new FakeLogstash(true);
-  const port = await probe.listen();
-  await probe.kill();
-  return port;
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 8000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!condition()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
+/** These waits run under load, so they get longer than the default. */
+const waitFor = (condition: () => boolean, what: string) => waitForCondition(condition, what, 8000);
 
 const percentile = (values: readonly number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -173,7 +115,7 @@ describe('Logstash faults at the app level (LOGSTASH_HOST/PORT, caps lowered to 
   }
 
   function logstash(reads: boolean): FakeLogstash {
-    const fake = new FakeLogstash(reads);
+    const fake = new FakeLogstash(reads ? undefined : (socket) => socket.pause());
     cleanups.push(() => fake.kill());
     return fake;
   }

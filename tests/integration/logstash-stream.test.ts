@@ -1,66 +1,11 @@
 import net from 'node:net';
 import os from 'node:os';
-import { once } from 'node:events';
 import bunyan from 'bunyan';
 import { expect } from 'chai';
 import { PassThrough } from 'node:stream';
 import { createBunyanLogger } from '../../src/infrastructure/logging/bunyan-logger.js';
 import { createLogstashStream, type LogstashStream } from '../../src/infrastructure/logging/logstash-stream.js';
-
-/** A stand-in for a Logstash TCP input with the json_lines codec. */
-class FakeLogstash {
-  readonly lines: Record<string, unknown>[] = [];
-  readonly sockets = new Set<net.Socket>();
-  private readonly server: net.Server;
-
-  constructor(private readonly onConnection: (socket: net.Socket) => void = () => {}) {
-    this.server = net.createServer((socket) => {
-      this.sockets.add(socket);
-      socket.on('close', () => this.sockets.delete(socket));
-      socket.on('error', () => {});
-      let pending = '';
-      socket.setEncoding('utf8');
-      socket.on('data', (chunk: string) => {
-        pending += chunk;
-        const complete = pending.split('\n');
-        pending = complete.pop() ?? '';
-        for (const line of complete) this.lines.push(JSON.parse(line) as Record<string, unknown>);
-      });
-      this.onConnection(socket);
-    });
-  }
-
-  async listen(port = 0): Promise<number> {
-    this.server.listen(port, '127.0.0.1');
-    await once(this.server, 'listening');
-    return (this.server.address() as net.AddressInfo).port;
-  }
-
-  /** Drops every connection the way a crashing Logstash would, and stops listening. */
-  async kill(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    if (this.server.listening) await new Promise((resolve) => this.server.close(resolve));
-  }
-
-  messages(): unknown[] {
-    return this.lines.map((line) => line.message);
-  }
-}
-
-async function unusedPort(): Promise<number> {
-  const probe = new FakeLogstash();
-  const port = await probe.listen();
-  await probe.kill();
-  return port;
-}
-
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 4000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+import { FakeLogstash, unusedPort, waitFor } from '../support/fake-logstash.js';
 
 /** bunyan-logstash-tcp gives up for good after this many failed connects unless told otherwise. */
 const LIBRARY_MAX_CONNECT_RETRIES = 4;

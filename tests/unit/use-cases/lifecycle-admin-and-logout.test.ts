@@ -1,21 +1,10 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
-import type { DomainError } from '../../../src/domain/errors.js';
-import type { Result } from '../../../src/domain/result.js';
 import type { User } from '../../../src/domain/user.js';
 import { type FakeServices, fakeServices } from '../../support/fake-services.js';
+import { error, value } from '../../support/results.js';
 
 const PASSWORD = 'correct horse battery staple 42';
-
-function value<T>(result: Result<T, DomainError>): T {
-  if (!result.ok) throw new Error(`expected ok, got ${JSON.stringify(result.error)}`);
-  return result.value;
-}
-
-function error<T>(result: Result<T, DomainError>): DomainError {
-  if (result.ok) throw new Error(`expected an error, got ${JSON.stringify(result.value)}`);
-  return result.error;
-}
 
 async function newUser(services: FakeServices, username: string, roles?: string[]): Promise<User> {
   return value(await services.createUser.execute({ username, password: PASSWORD, ...(roles ? { roles } : {}) }));

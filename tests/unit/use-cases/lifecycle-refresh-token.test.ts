@@ -6,18 +6,9 @@ import type { User } from '../../../src/domain/user.js';
 import type { RefreshTokenOutput } from '../../../src/application/use-cases/refresh-token.js';
 import { domainErrorToHttp } from '../../../src/interfaces/http/error-response.js';
 import { type FakeServices, fakeServices } from '../../support/fake-services.js';
+import { error, value } from '../../support/results.js';
 
 const PASSWORD = 'correct horse battery staple 42';
-
-function value<T>(result: Result<T, DomainError>): T {
-  if (!result.ok) throw new Error(`expected ok, got ${JSON.stringify(result.error)}`);
-  return result.value;
-}
-
-function error<T>(result: Result<T, DomainError>): DomainError {
-  if (result.ok) throw new Error(`expected an error, got ${JSON.stringify(result.value)}`);
-  return result.error;
-}
 
 /** The HTTP answer an error becomes: status, error name, message. */
 function http(domainError: DomainError) {
