@@ -38,8 +38,7 @@ module.exports = {
     },
     {
       name: 'interfaces-not-to-infrastructure',
-      comment:
-        'HTTP code talks to use cases and ports, never to adapters; src/composition-root.ts supplies them.',
+      comment: 'HTTP code talks to use cases and ports, never to adapters; src/composition-root.ts supplies them.',
       severity: 'error',
       from: { path: '^src/interfaces/' },
       to: { path: '^src/infrastructure/' },
@@ -82,8 +81,7 @@ module.exports = {
     },
     {
       name: 'not-to-dev-dep',
-      comment:
-        'The Docker image runs after `npm prune --omit=dev`: src may import devDependencies for types only.',
+      comment: 'The Docker image runs after `npm prune --omit=dev`: src may import devDependencies for types only.',
       severity: 'error',
       from: { path: '^src/' },
       to: { dependencyTypes: ['npm-dev'], dependencyTypesNot: ['type-only'] },

@@ -61,7 +61,6 @@ function timeLoop(iterations: number, run: () => unknown): number {
   return Number(process.hrtime.bigint() - started) / 1000 / iterations;
 }
 
-
 const database = await createTestDatabase();
 const secret = randomBytes(48).toString('base64url');
 const config = loadConfig({ DATABASE_URL: database.uri, JWT_SECRET: secret, LOG_LEVEL: 'info' });
@@ -80,7 +79,13 @@ const rateLimitPool = new pg.Pool({
   max: 3,
   connectionTimeoutMillis: config.databaseConnectTimeoutMs,
 });
-const container = buildContainer({ config, pool, logger: logging.logger, jwtSecret: secret, rateLimitStore: rateLimitPool });
+const container = buildContainer({
+  config,
+  pool,
+  logger: logging.logger,
+  jwtSecret: secret,
+  rateLimitStore: rateLimitPool,
+});
 await container.get<PasswordHasher>(PasswordHasher).dummyHash();
 const app = buildApp(container, config);
 const server: Server = await new Promise((resolve) => {
@@ -90,9 +95,14 @@ const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
 const credentials = { username: 'bench_user', password: 'Tr0ub4dor&3-benchmark' };
 const post = (path: string, body: unknown) =>
-  fetch(`${baseUrl}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  fetch(`${baseUrl}${path}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
 const registered = await post('/api/registration', credentials);
-if (registered.status !== 201) throw new Error(`registration answered ${registered.status}: ${await registered.text()}`);
+if (registered.status !== 201)
+  throw new Error(`registration answered ${registered.status}: ${await registered.text()}`);
 const { access_token: token } = (await registered.json()) as { access_token: string };
 const rssAtBoot = process.memoryUsage().rss;
 
@@ -139,7 +149,12 @@ const noResetPool = await createPool(database.uri, {
   interceptors: [resultParser],
   resetConnection: async () => undefined,
 });
-const noReset = new VerifyAccessToken(signer, new SlonikUserRepository(noResetPool), new SlonikSessionRepository(noResetPool), clock);
+const noReset = new VerifyAccessToken(
+  signer,
+  new SlonikUserRepository(noResetPool),
+  new SlonikSessionRepository(noResetPool),
+  clock,
+);
 const executeNoReset = async () => {
   const result = await noReset.execute({ token });
   if (!result.ok) throw new Error(`token refused: ${result.error.code}`);
@@ -167,7 +182,11 @@ timeLoop(200, () => jwt.verify(token, secret, options));
 const keyObjectUs = timeLoop(KEY_OBJECT_VERIFIES, () => jwt.verify(token, keyObject, options));
 const stringUs = timeLoop(STRING_SECRET_VERIFIES, () => jwt.verify(token, secret, options));
 row('(c) jwt.verify, KeyObject', us(keyObjectUs), `mean of ${KEY_OBJECT_VERIFIES}`);
-row('(c) jwt.verify, string secret', us(stringUs), `mean of ${STRING_SECRET_VERIFIES}; ${(stringUs / keyObjectUs).toFixed(1)}x`);
+row(
+  '(c) jwt.verify, string secret',
+  us(stringUs),
+  `mean of ${STRING_SECRET_VERIFIES}; ${(stringUs / keyObjectUs).toFixed(1)}x`,
+);
 
 // (d) Login with the default argon2id parameters (m=64 MiB, t=3, p=4), one at a time.
 const loginSamples: number[] = [];
@@ -195,7 +214,9 @@ row(
 
 const widths = [0, 1, 2].map((column) => Math.max(...rows.map((r) => r[column]!.length), 6));
 const line = (cells: readonly string[]) => cells.map((cell, column) => cell.padEnd(widths[column]!)).join('  ');
-console.log(`\njwt-login benchmark: node ${process.version}, PostgreSQL ${process.env.TEST_DATABASE_URL ? 'external' : 'embedded'}`);
+console.log(
+  `\njwt-login benchmark: node ${process.version}, PostgreSQL ${process.env.TEST_DATABASE_URL ? 'external' : 'embedded'}`,
+);
 console.log(line(['metric', 'value', 'notes']));
 console.log(line(widths.map((width) => '-'.repeat(width))));
 for (const r of rows) console.log(line(r));

@@ -40,9 +40,12 @@ async function main(): Promise<void> {
   if (jwtSecret === undefined) {
     const dev = await loadOrCreateDevSecret(config.dataDir);
     jwtSecret = dev.secret;
-    logger.warn('JWT_SECRET is unset: using a generated development secret kept in DATA_DIR; set JWT_SECRET in production', {
-      created: dev.created,
-    });
+    logger.warn(
+      'JWT_SECRET is unset: using a generated development secret kept in DATA_DIR; set JWT_SECRET in production',
+      {
+        created: dev.created,
+      },
+    );
   }
 
   const pool = await createDatabasePool({

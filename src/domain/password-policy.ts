@@ -30,7 +30,9 @@ export function checkNewPassword(
     return fail(invalidInput('password', `password must be at most ${PASSWORD_MAX_LENGTH} characters`));
   }
   if (isCommonPassword(normalized)) {
-    return fail(invalidInput('password', 'password is too common; choose one that is not on a list of common passwords'));
+    return fail(
+      invalidInput('password', 'password is too common; choose one that is not on a list of common passwords'),
+    );
   }
   return ok(normalized);
 }

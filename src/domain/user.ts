@@ -25,7 +25,7 @@ export function validateRoles(input: unknown): Result<string[], DomainError> {
   if (!Array.isArray(input) || input.length > MAX_ROLES) {
     return fail(invalidInput('roles', `roles must be a list of at most ${MAX_ROLES} role names`));
   }
-  const bad = input.find((role) => typeof role !== 'string' || !ROLE_NAME.test(role));
+  const bad = (input as unknown[]).find((role) => typeof role !== 'string' || !ROLE_NAME.test(role));
   if (bad !== undefined) {
     return fail(invalidInput('roles', 'each role must be 1 to 32 letters, digits or _ . : -'));
   }

@@ -5,7 +5,7 @@ export interface PasswordHasherHarness {
   /** The hasher under test, with its current parameters. */
   readonly hasher: PasswordHasher;
   /** A hash of `password` made by the same kind of hasher with weaker parameters. */
-  weakerHash(password: string): Promise<string>;
+  weakerHash: (password: string) => Promise<string>;
 }
 
 const PASSWORD = 'correct horse battery staple';
@@ -39,7 +39,14 @@ export function passwordHasherContract(name: string, harness: () => PasswordHash
     });
 
     it('answers false, without throwing, for a hash it cannot read', async () => {
-      for (const garbage of ['', 'garbage', '$argon2id$v=19$m=1024,t=1,p=1$bad$bad', '$2b$10$abcdefghijklmnopqrstuuB6Jp0T1W3y', 'fake$', PASSWORD]) {
+      for (const garbage of [
+        '',
+        'garbage',
+        '$argon2id$v=19$m=1024,t=1,p=1$bad$bad',
+        '$2b$10$abcdefghijklmnopqrstuuB6Jp0T1W3y',
+        'fake$',
+        PASSWORD,
+      ]) {
         expect(await hasher.verify(garbage, PASSWORD), JSON.stringify(garbage)).to.equal(false);
       }
     });

@@ -10,7 +10,7 @@ const CHEAP = { memoryCost: 1024, timeCost: 1, parallelism: 1 };
 function phc(hash: string): { type: string; version: string; m: number; t: number; p: number } {
   const match = /^\$(argon2(?:id|i|d))\$v=(\d+)\$([^$]+)\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$/.exec(hash);
   if (!match) throw new Error(`not an argon2 PHC string: ${hash}`);
-  const params = Object.fromEntries(match[3]!.split(',').map((pair) => pair.split('=')));
+  const params = Object.fromEntries(match[3]!.split(',').map((pair) => pair.split('='))) as Record<string, string>;
   return { type: match[1]!, version: match[2]!, m: Number(params.m), t: Number(params.t), p: Number(params.p) };
 }
 
@@ -35,13 +35,21 @@ describe('Argon2PasswordHasher', () => {
   const hasher = new Argon2PasswordHasher(CHEAP);
 
   it('makes argon2id v1.3 PHC hashes with the configured parameters', async () => {
-    expect(phc(await hasher.hash('correct horse battery staple'))).to.deep.equal({ type: 'argon2id', version: '19', m: 1024, t: 1, p: 1 });
+    expect(phc(await hasher.hash('correct horse battery staple'))).to.deep.equal({
+      type: 'argon2id',
+      version: '19',
+      m: 1024,
+      t: 1,
+      p: 1,
+    });
   });
 
   it('needsRehash is false for its own fresh hash (npm argon2 writes m,p,t)', async () => {
     const own = await hasher.hash('correct horse battery staple');
     expect(own.startsWith('$argon2id$v=19$m=1024,'), own).to.equal(true);
-    expect(hasher.needsRehash(own), `${own.slice(0, 31)}... looks weaker than ${JSON.stringify(CHEAP)}`).to.equal(false);
+    expect(hasher.needsRehash(own), `${own.slice(0, 31)}... looks weaker than ${JSON.stringify(CHEAP)}`).to.equal(
+      false,
+    );
   });
 
   it('needs no rehash for a current hash written in the reference m,t,p order, and verifies it', async () => {
@@ -54,7 +62,10 @@ describe('Argon2PasswordHasher', () => {
   it('salts every hash: one password, two different hashes, both verify', async () => {
     const [a, b] = await Promise.all([hasher.hash('same password'), hasher.hash('same password')]);
     expect(a).to.not.equal(b);
-    expect([await hasher.verify(a, 'same password'), await hasher.verify(b, 'same password')]).to.deep.equal([true, true]);
+    expect([await hasher.verify(a, 'same password'), await hasher.verify(b, 'same password')]).to.deep.equal([
+      true,
+      true,
+    ]);
   });
 
   it('never puts the password in the hash', async () => {
@@ -62,7 +73,9 @@ describe('Argon2PasswordHasher', () => {
   });
 
   it('needs no rehash for a hash with higher parameters than configured, and verifies it', async () => {
-    const stronger = await new Argon2PasswordHasher({ memoryCost: 2048, timeCost: 2, parallelism: 2 }).hash('pw-stronger-1');
+    const stronger = await new Argon2PasswordHasher({ memoryCost: 2048, timeCost: 2, parallelism: 2 }).hash(
+      'pw-stronger-1',
+    );
     expect(hasher.needsRehash(stronger)).to.equal(false);
     expect(await hasher.verify(stronger, 'pw-stronger-1')).to.equal(true);
   });
@@ -74,7 +87,9 @@ describe('Argon2PasswordHasher', () => {
       { memoryCost: 1024, timeCost: 3, parallelism: 2 },
       { memoryCost: 4096, timeCost: 3, parallelism: 1 },
     ]) {
-      expect(current.needsRehash(await new Argon2PasswordHasher(params).hash('pw')), JSON.stringify(params)).to.equal(true);
+      expect(current.needsRehash(await new Argon2PasswordHasher(params).hash('pw')), JSON.stringify(params)).to.equal(
+        true,
+      );
     }
   });
 

@@ -1,6 +1,10 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import type { RotationOutcome, RotationRequest, SessionRepository } from '../../src/application/ports/session-repository.js';
+import type {
+  RotationOutcome,
+  RotationRequest,
+  SessionRepository,
+} from '../../src/application/ports/session-repository.js';
 import type { Session } from '../../src/domain/session.js';
 
 /** What one contract test starts from: an empty store and two users that sessions may belong to. */
@@ -122,7 +126,12 @@ export function describeSessionRepositoryContract(name: string, hooks: SessionRe
         const successor = hash();
         const spentAt = T0 + 60_000;
         await rotate({ tokenHash: token, successorHash: successor, now: spentAt, graceMs: GRACE });
-        const outcome = await rotate({ tokenHash: token, successorHash: successor, now: spentAt + GRACE, graceMs: GRACE });
+        const outcome = await rotate({
+          tokenHash: token,
+          successorHash: successor,
+          now: spentAt + GRACE,
+          graceMs: GRACE,
+        });
         expect(outcome).to.deep.equal({ kind: 'reused', session: { ...session, revokedAt: spentAt + GRACE } });
       });
 
@@ -148,7 +157,12 @@ export function describeSessionRepositoryContract(name: string, hooks: SessionRe
         const { token } = await started({ expiresAt: T0 + HOUR });
         const successor = hash();
         await rotate({ tokenHash: token, successorHash: successor, now: T0 + HOUR - 1_000, graceMs: GRACE });
-        const outcome = await rotate({ tokenHash: successor, successorHash: hash(), now: T0 + HOUR + 1, graceMs: GRACE });
+        const outcome = await rotate({
+          tokenHash: successor,
+          successorHash: hash(),
+          now: T0 + HOUR + 1,
+          graceMs: GRACE,
+        });
         expect(outcome).to.deep.equal({ kind: 'expired' });
       });
 

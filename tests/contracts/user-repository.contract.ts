@@ -70,9 +70,12 @@ export function userRepositoryContract(name: string, harness: UserRepositoryHarn
     });
 
     it('keeps names with quotes and SQL text intact', async () => {
-      const user = await created(repository, newUser("O'Brien\"; DROP TABLE users;--", { passwordHash: "it's $1 \\ hash" }));
+      const user = await created(
+        repository,
+        newUser('O\'Brien"; DROP TABLE users;--', { passwordHash: "it's $1 \\ hash" }),
+      );
       expect(await repository.findById(user.id)).to.deep.equal(user);
-      expect(await repository.findByUsername("o'brien\"; drop table users;--")).to.deep.equal(user);
+      expect(await repository.findByUsername('o\'brien"; drop table users;--')).to.deep.equal(user);
     });
 
     it('answers UserExists for an exact duplicate and for case and width variants, and keeps the first user', async () => {
@@ -119,8 +122,16 @@ export function userRepositoryContract(name: string, harness: UserRepositoryHarn
     it('update changes roles, the active flag or both, and returns the user as stored', async () => {
       const alice = await created(repository, newUser('alice'));
       expect(await repository.update(alice.id, { roles: ['admin'] })).to.deep.equal({ ...alice, roles: ['admin'] });
-      expect(await repository.update(alice.id, { isActive: false })).to.deep.equal({ ...alice, roles: ['admin'], isActive: false });
-      expect(await repository.update(alice.id, { roles: [], isActive: true })).to.deep.equal({ ...alice, roles: [], isActive: true });
+      expect(await repository.update(alice.id, { isActive: false })).to.deep.equal({
+        ...alice,
+        roles: ['admin'],
+        isActive: false,
+      });
+      expect(await repository.update(alice.id, { roles: [], isActive: true })).to.deep.equal({
+        ...alice,
+        roles: [],
+        isActive: true,
+      });
       expect(await repository.findById(alice.id)).to.deep.equal({ ...alice, roles: [], isActive: true });
     });
 

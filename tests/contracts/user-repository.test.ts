@@ -32,13 +32,19 @@ describe('SlonikUserRepository', function () {
       repository = new SlonikUserRepository(database.pool);
     });
 
-    const countUsers = () => database.pool.oneFirst(sql.type(z.object({ n: z.number() }))`SELECT count(*)::int AS n FROM users`);
+    const countUsers = () =>
+      database.pool.oneFirst(sql.type(z.object({ n: z.number() }))`SELECT count(*)::int AS n FROM users`);
 
     it('lets exactly one of 50 concurrent creates of one name (in several spellings) win', async () => {
       const spellings = ['race', 'RACE', 'Race', 'Ｒａｃｅ', 'rAcE'];
       const results = await Promise.all(
         Array.from({ length: 50 }, (_, i) =>
-          repository.create({ username: spellings[i % spellings.length]!, passwordHash: `h${i}`, roles: ['user'], isActive: true }),
+          repository.create({
+            username: spellings[i % spellings.length]!,
+            passwordHash: `h${i}`,
+            roles: ['user'],
+            isActive: true,
+          }),
         ),
       );
       const winners = results.filter((result) => result.ok);
@@ -67,8 +73,15 @@ describe('SlonikUserRepository', function () {
     });
 
     it('stores roles comma-joined in the seed column, as praetorian did', async () => {
-      const result = await repository.create({ username: 'root', passwordHash: 'h', roles: ['admin', 'user'], isActive: true });
-      const row = await database.pool.one(sql.type(z.object({ roles: z.string().nullable(), is_active: z.boolean().nullable() }))`
+      const result = await repository.create({
+        username: 'root',
+        passwordHash: 'h',
+        roles: ['admin', 'user'],
+        isActive: true,
+      });
+      const row = await database.pool.one(sql.type(
+        z.object({ roles: z.string().nullable(), is_active: z.boolean().nullable() }),
+      )`
         SELECT roles, is_active FROM users WHERE id = ${result.ok ? result.value.id : -1}`);
       expect(row).to.deep.equal({ roles: 'admin,user', is_active: true });
     });

@@ -74,11 +74,19 @@ describe('Attack: brute force and request-rate limits (issue 4, item 1)', () => 
       const alice = await newUser();
       const attacker = freshIp();
       for (let i = 0; i < 3; i += 1) {
-        await expectError(await login(alice.username, `wrong-${i}`, attacker), 401, 'AuthenticationError', BAD_CREDENTIALS);
+        await expectError(
+          await login(alice.username, `wrong-${i}`, attacker),
+          401,
+          'AuthenticationError',
+          BAD_CREDENTIALS,
+        );
       }
       const response = await login(alice.username, alice.password, attacker);
       const retryAfter = await expectTooMany(response, LOCKOUT_SECONDS);
-      expect(retryAfter, 'the lockout is LOGIN_LOCKOUT, not the per-IP hour').to.be.within(LOCKOUT_SECONDS - 5, LOCKOUT_SECONDS);
+      expect(retryAfter, 'the lockout is LOGIN_LOCKOUT, not the per-IP hour').to.be.within(
+        LOCKOUT_SECONDS - 5,
+        LOCKOUT_SECONDS,
+      );
       // The locked attempt itself issued nothing and stays locked.
       await expectTooMany(await login(alice.username, alice.password, attacker), LOCKOUT_SECONDS);
     });
@@ -122,7 +130,9 @@ describe('Attack: brute force and request-rate limits (issue 4, item 1)', () => 
       });
       const names = (response: Response) => [...response.headers.keys()].filter((name) => name !== 'date').sort();
       expect(names(missing)).to.deep.equal(names(existing));
-      expect(Math.abs(Number(missing.headers.get('retry-after')) - Number(existing.headers.get('retry-after')))).to.be.at.most(2);
+      expect(
+        Math.abs(Number(missing.headers.get('retry-after')) - Number(existing.headers.get('retry-after'))),
+      ).to.be.at.most(2);
     });
 
     it('resets the username + address count on a success (2 failures, success, 2 failures: still allowed)', async () => {
@@ -146,7 +156,10 @@ describe('Attack: brute force and request-rate limits (issue 4, item 1)', () => 
       const statuses = responses.map((response) => response.status);
       await Promise.all(responses.map((response) => response.arrayBuffer()));
       const evaluated = statuses.filter((status) => status === 401).length;
-      expect(statuses.filter((status) => status !== 401 && status !== 429), 'only 401 or 429').to.deep.equal([]);
+      expect(
+        statuses.filter((status) => status !== 401 && status !== 429),
+        'only 401 or 429',
+      ).to.deep.equal([]);
       expect(evaluated, `password guesses evaluated in a burst (statuses ${statuses.join(',')})`).to.be.at.most(3);
     });
   });
@@ -189,11 +202,17 @@ describe('Attack: brute force and request-rate limits (issue 4, item 1)', () => 
 
     it('refuses the 3rd refresh from one address with 429 (REFRESH_RATE_LIMIT=2), also for a valid refresh token', async () => {
       const frank = await newUser();
-      const first = (await (await login(frank.username, frank.password, freshIp())).json()) as { refresh_token: string };
+      const first = (await (await login(frank.username, frank.password, freshIp())).json()) as {
+        refresh_token: string;
+      };
       const ip = freshIp();
       const refresh = (token: string) => app.post('/api/refresh', { refresh_token: token }, from(ip));
-      const second = (await expectTokens(await refresh(first.refresh_token), 200)) as unknown as { refresh_token: string };
-      const third = (await expectTokens(await refresh(second.refresh_token), 200)) as unknown as { refresh_token: string };
+      const second = (await expectTokens(await refresh(first.refresh_token), 200)) as unknown as {
+        refresh_token: string;
+      };
+      const third = (await expectTokens(await refresh(second.refresh_token), 200)) as unknown as {
+        refresh_token: string;
+      };
       await expectTooMany(await refresh(third.refresh_token), 60);
       // The token was not spent by the refused request: another address may still use it.
       await expectTokens(await app.post('/api/refresh', { refresh_token: third.refresh_token }, from(freshIp())), 200);
@@ -242,7 +261,11 @@ describe('Attack: limits shared by two instances on one database', () => {
     await expectTokens(await first.post('/api/registration', { username, password }, from(freshIp())), 201);
     const ip = freshIp();
     for (let i = 0; i < 3; i += 1) {
-      await expectError(await first.post('/api/login', { username, password: `wrong-${i}` }, from(ip)), 401, 'AuthenticationError');
+      await expectError(
+        await first.post('/api/login', { username, password: `wrong-${i}` }, from(ip)),
+        401,
+        'AuthenticationError',
+      );
     }
     await expectTooMany(await second.post('/api/login', { username, password }, from(ip)), LOCKOUT_SECONDS);
     await expectTokens(await second.post('/api/login', { username, password }, from(freshIp())), 200);
@@ -264,10 +287,20 @@ describe('Attack: limits shared by two instances on one database', () => {
     const ip = freshIp();
     for (let i = 0; i < 10; i += 1) {
       const target = i % 2 === 0 ? first : second;
-      await expectError(await target.post('/api/login', { username: uniqueName('split'), password: 'x-wrong-1' }, from(ip)), 401, 'AuthenticationError');
+      await expectError(
+        await target.post('/api/login', { username: uniqueName('split'), password: 'x-wrong-1' }, from(ip)),
+        401,
+        'AuthenticationError',
+      );
     }
-    await expectTooMany(await first.post('/api/login', { username: uniqueName('split'), password: 'x-wrong-1' }, from(ip)), 3600);
-    await expectTooMany(await second.post('/api/login', { username: uniqueName('split'), password: 'x-wrong-1' }, from(ip)), 3600);
+    await expectTooMany(
+      await first.post('/api/login', { username: uniqueName('split'), password: 'x-wrong-1' }, from(ip)),
+      3600,
+    );
+    await expectTooMany(
+      await second.post('/api/login', { username: uniqueName('split'), password: 'x-wrong-1' }, from(ip)),
+      3600,
+    );
   });
 
   it('the registration limit is shared: 1 registration on each instance, the 3rd on either → 429', async () => {
@@ -304,7 +337,11 @@ describe('Attack: X-Forwarded-For is trusted only with TRUST_PROXY', () => {
 
       const { username, password } = users[0]!;
       for (let i = 0; i < 3; i += 1) {
-        await expectError(await app.post('/api/login', { username, password: `wrong-${i}` }, from(freshIp())), 401, 'AuthenticationError');
+        await expectError(
+          await app.post('/api/login', { username, password: `wrong-${i}` }, from(freshIp())),
+          401,
+          'AuthenticationError',
+        );
       }
       await expectTooMany(await app.post('/api/login', { username, password }, from(freshIp())), LOCKOUT_SECONDS);
       await expectTooMany(await app.post('/api/login', { username, password }), LOCKOUT_SECONDS);

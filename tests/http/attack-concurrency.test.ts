@@ -41,7 +41,10 @@ describe('Attack: concurrent registrations of one username (issue 4, item 7)', f
   }
 
   const tally = (statuses: number[]) =>
-    statuses.reduce<Record<number, number>>((counts, status) => ({ ...counts, [status]: (counts[status] ?? 0) + 1 }), {});
+    statuses.reduce<Record<number, number>>(
+      (counts, status) => ({ ...counts, [status]: (counts[status] ?? 0) + 1 }),
+      {},
+    );
 
   it(`lets exactly one of ${CONCURRENT} concurrent registrations of one username win: one 201, ${CONCURRENT - 1} × 409, one row`, async () => {
     const username = uniqueName('race');

@@ -53,7 +53,11 @@ describe('Attack: user enumeration through login answers (issue 4, item 2)', () 
       message: BAD_CREDENTIALS,
       request_id: requestId,
     });
-    for (const [name, other] of [['wrong password', wrong], ['empty password', empty], ['empty password, unknown user', emptyUnknown]] as const) {
+    for (const [name, other] of [
+      ['wrong password', wrong],
+      ['empty password', empty],
+      ['empty password, unknown user', emptyUnknown],
+    ] as const) {
       expect(other.status, name).to.equal(401);
       expect(other.text, `${name}: body bytes`).to.equal(unknown.text);
       expect(other.headers, `${name}: headers except Date`).to.deep.equal(unknown.headers);

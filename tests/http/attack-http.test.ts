@@ -32,7 +32,14 @@ interface Outcome {
 /** One request through node:http with the given agent, settled within `timeoutMs` (TIMEOUT when no answer came). */
 function send(
   app: TestApp,
-  options: { method: string; path: string; headers?: Record<string, string | number>; body?: Buffer; agent: http.Agent | false; timeoutMs?: number },
+  options: {
+    method: string;
+    path: string;
+    headers?: Record<string, string | number>;
+    body?: Buffer;
+    agent: http.Agent | false;
+    timeoutMs?: number;
+  },
 ): Promise<Outcome> {
   return new Promise((resolve) => {
     let settled = false;
@@ -42,17 +49,31 @@ function send(
       clearTimeout(timer);
       resolve(outcome);
     };
-    const request = http.request(new URL(options.path, app.baseUrl), { method: options.method, headers: options.headers ?? {}, agent: options.agent }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => settle({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), headers: response.headers }));
-      response.on('error', (error: NodeJS.ErrnoException) => settle({ status: error.code ?? 'ERROR', text: '', headers: {} }));
-    });
+    const request = http.request(
+      new URL(options.path, app.baseUrl),
+      { method: options.method, headers: options.headers ?? {}, agent: options.agent },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () =>
+          settle({
+            status: response.statusCode ?? 0,
+            text: Buffer.concat(chunks).toString('utf8'),
+            headers: response.headers,
+          }),
+        );
+        response.on('error', (error: NodeJS.ErrnoException) =>
+          settle({ status: error.code ?? 'ERROR', text: '', headers: {} }),
+        );
+      },
+    );
     const timer = setTimeout(() => {
       settle({ status: 'TIMEOUT', text: '', headers: {} });
       request.destroy();
     }, options.timeoutMs ?? 5000);
-    request.on('error', (error: NodeJS.ErrnoException) => settle({ status: error.code ?? 'ERROR', text: '', headers: {} }));
+    request.on('error', (error: NodeJS.ErrnoException) =>
+      settle({ status: error.code ?? 'ERROR', text: '', headers: {} }),
+    );
     if (options.body !== undefined) request.write(options.body);
     request.end();
   });
@@ -87,12 +108,18 @@ describe('Attack: HTTP hardening (issue 4, item 5)', () => {
   });
 
   describe('content types', () => {
-    for (const type of ['text/html', 'text/html; charset=utf-8', 'application/xml', 'text/xml', 'multipart/form-data; boundary=xyz', 'application/x-www-form-urlencoded']) {
+    for (const type of [
+      'text/html',
+      'text/html; charset=utf-8',
+      'application/xml',
+      'text/xml',
+      'multipart/form-data; boundary=xyz',
+      'application/x-www-form-urlencoded',
+    ]) {
       it(`answers 415 UnsupportedMediaType to ${type} at login, registration and refresh`, async () => {
-        const body =
-          type.startsWith('multipart')
-            ? '--xyz\r\nContent-Disposition: form-data; name="username"\r\n\r\nalice\r\n--xyz--\r\n'
-            : '{"username":"alice","password":"Some-Password-1"}';
+        const body = type.startsWith('multipart')
+          ? '--xyz\r\nContent-Disposition: form-data; name="username"\r\n\r\nalice\r\n--xyz--\r\n'
+          : '{"username":"alice","password":"Some-Password-1"}';
         for (const path of ['/api/login', '/api/registration', '/api/refresh']) {
           await expectError(await app.post(path, body, { 'Content-Type': type }), 415, 'UnsupportedMediaType');
         }
@@ -102,7 +129,11 @@ describe('Attack: HTTP hardening (issue 4, item 5)', () => {
     it('stores no user when registration is sent as application/xml', async () => {
       const username = uniqueName('xml');
       const body = `<user><username>${username}</username><password>${strongPassword()}</password></user>`;
-      await expectError(await app.post('/api/registration', body, { 'Content-Type': 'application/xml' }), 415, 'UnsupportedMediaType');
+      await expectError(
+        await app.post('/api/registration', body, { 'Content-Type': 'application/xml' }),
+        415,
+        'UnsupportedMediaType',
+      );
       const login = await app.post('/api/login', { username, password: 'whatever-1' });
       expect(login.status).to.equal(401);
     });
@@ -147,7 +178,13 @@ describe('Attack: HTTP hardening (issue 4, item 5)', () => {
     it('answers 413 to an oversized text/plain and an oversized content-type-less body as well', async () => {
       const body = loginBodyOfSize(BODY_LIMIT_BYTES + 100);
       for (const headers of [{ 'Content-Type': 'text/plain' }, {}] as Record<string, string>[]) {
-        const response = await send(app, { method: 'POST', path: '/api/refresh', headers: { ...headers, 'Transfer-Encoding': 'chunked' }, body, agent: false });
+        const response = await send(app, {
+          method: 'POST',
+          path: '/api/refresh',
+          headers: { ...headers, 'Transfer-Encoding': 'chunked' },
+          body,
+          agent: false,
+        });
         expect(response.status, `${JSON.stringify(headers)}: ${response.text}`).to.equal(413);
         expect(parsedError(response).error).to.equal('PayloadTooLarge');
       }
@@ -177,7 +214,9 @@ describe('Attack: HTTP hardening (issue 4, item 5)', () => {
         for (const answer of answers) statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
       }
       const grownMb = (process.memoryUsage().rss - before) / (1024 * 1024);
-      console.log(`      200 x 1 MB bodies: statuses ${JSON.stringify(Object.fromEntries(statuses))}, RSS growth ${grownMb.toFixed(1)} MB`);
+      console.log(
+        `      200 x 1 MB bodies: statuses ${JSON.stringify(Object.fromEntries(statuses))}, RSS growth ${grownMb.toFixed(1)} MB`,
+      );
       expect(Object.fromEntries(statuses)).to.deep.equal({ 413: 200 });
       expect(grownMb).to.be.below(50);
       const health = await app.request('/api/health');
@@ -199,7 +238,10 @@ describe('Attack: HTTP hardening (issue 4, item 5)', () => {
         // Either the server closed that connection (Connection: close) or it drained the body; the next request on the
         // same agent must be answered, not left hanging on a socket whose unread body blocks the parser.
         const next = await send(app, { method: 'GET', path: '/api/health', agent, timeoutMs: 3000 });
-        expect(next.status, `next request on the same keep-alive agent (413 said Connection: ${String(oversized.headers.connection)})`).to.equal(200);
+        expect(
+          next.status,
+          `next request on the same keep-alive agent (413 said Connection: ${String(oversized.headers.connection)})`,
+        ).to.equal(200);
       } finally {
         agent.destroy();
       }
@@ -247,16 +289,34 @@ describe('Attack: HTTP hardening (issue 4, item 5)', () => {
         ['200 GET /api/health', await app.request('/api/health')],
         ['200 GET /api/protected', await app.request('/api/protected', { headers: bearer(user.token) })],
         ['200 POST /api/login', await app.post('/api/login', { username: user.username, password: user.password })],
-        ['201 POST /api/registration', await app.post('/api/registration', { username: uniqueName(), password: strongPassword() })],
+        [
+          '201 POST /api/registration',
+          await app.post('/api/registration', { username: uniqueName(), password: strongPassword() }),
+        ],
         ['400 malformed JSON', await app.post('/api/login', '{')],
         ['401 missing token', await app.request('/api/protected')],
         ['403 missing role', await app.request('/api/users', { headers: bearer(user.token) })],
         ['404 unknown path', await app.request('/api/nope')],
         ['404 outside /api', await app.request('/')],
         ['405 wrong method', await app.request('/api/login', { method: 'PUT' })],
-        ['413 too large', await rawRequest(app, { method: 'POST', path: '/api/login', headers: { 'Content-Type': 'application/json', 'Content-Length': big.length }, body: big })],
+        [
+          '413 too large',
+          await rawRequest(app, {
+            method: 'POST',
+            path: '/api/login',
+            headers: { 'Content-Type': 'application/json', 'Content-Length': big.length },
+            body: big,
+          }),
+        ],
         ['415 xml', await app.post('/api/login', '<x/>', { 'Content-Type': 'application/xml' })],
-        ['OPTIONS preflight', await rawRequest(app, { method: 'OPTIONS', path: '/api/login', headers: { Origin: 'https://x.example', 'Access-Control-Request-Method': 'POST' } })],
+        [
+          'OPTIONS preflight',
+          await rawRequest(app, {
+            method: 'OPTIONS',
+            path: '/api/login',
+            headers: { Origin: 'https://x.example', 'Access-Control-Request-Method': 'POST' },
+          }),
+        ],
         ['HEAD /api/health', await app.request('/api/health', { method: 'HEAD' })],
       ];
       for (const [what, response] of answers) {
@@ -315,7 +375,11 @@ describe('Attack: CORS allow-list (CORS_ORIGINS=https://app.example.com)', () =>
     rawRequest(app, {
       method: 'OPTIONS',
       path: '/api/protected',
-      headers: { Origin: origin, 'Access-Control-Request-Method': 'GET', 'Access-Control-Request-Headers': 'authorization' },
+      headers: {
+        Origin: origin,
+        'Access-Control-Request-Method': 'GET',
+        'Access-Control-Request-Headers': 'authorization',
+      },
     });
 
   it('echoes the allowed origin, with Vary: Origin, and no Allow-Credentials', async () => {
@@ -325,7 +389,14 @@ describe('Attack: CORS allow-list (CORS_ORIGINS=https://app.example.com)', () =>
     expect(response.headers).to.not.have.property('access-control-allow-credentials');
   });
 
-  for (const origin of ['null', 'https://evil.example', 'https://app.example.com.evil.example', 'http://app.example.com', 'https://APP.example.com', `${ALLOWED}/`]) {
+  for (const origin of [
+    'null',
+    'https://evil.example',
+    'https://app.example.com.evil.example',
+    'http://app.example.com',
+    'https://APP.example.com',
+    `${ALLOWED}/`,
+  ]) {
     it(`gives Origin: ${origin} no Access-Control-Allow-Origin (simple request and preflight)`, async () => {
       for (const response of [await get(origin), await preflight(origin)]) {
         expect(response.headers, response.text).to.not.have.property('access-control-allow-origin');
@@ -338,7 +409,9 @@ describe('Attack: CORS allow-list (CORS_ORIGINS=https://app.example.com)', () =>
     const response = await preflight(ALLOWED);
     expect(response.status).to.equal(204);
     expect(response.headers['access-control-allow-origin']).to.equal(ALLOWED);
-    const allowHeaders = String(response.headers['access-control-allow-headers']).split(',').map((name) => name.trim().toLowerCase());
+    const allowHeaders = String(response.headers['access-control-allow-headers'])
+      .split(',')
+      .map((name) => name.trim().toLowerCase());
     expect(allowHeaders).to.include('authorization');
     expect(String(response.headers['access-control-allow-methods'])).to.include('GET');
     expect(response.headers).to.not.have.property('access-control-allow-credentials');

@@ -25,12 +25,19 @@ describe('HTTP: errors, body parsing and request ids', () => {
 
   describe('malformed and non-object bodies → 400 ValidationError', () => {
     it('answers 400 ValidationError (not BadRequest) to malformed JSON sent as application/json', async () => {
-      await expectError(await app.post('/api/login', '{"username": "alice", "password":'), 400, 'ValidationError', /JSON/);
+      await expectError(
+        await app.post('/api/login', '{"username": "alice", "password":'),
+        400,
+        'ValidationError',
+        /JSON/,
+      );
     });
 
     it('answers 400 ValidationError (JSON) to malformed JSON sent as text/plain', async () => {
       await expectError(
-        await app.post('/api/login', '{"username": "alice", "password":', { 'Content-Type': 'text/plain;charset=UTF-8' }),
+        await app.post('/api/login', '{"username": "alice", "password":', {
+          'Content-Type': 'text/plain;charset=UTF-8',
+        }),
         400,
         'ValidationError',
         /JSON/,
@@ -49,7 +56,12 @@ describe('HTTP: errors, body parsing and request ids', () => {
     ] as const) {
       it(`answers 400 ValidationError to ${name} body (application/json and text/plain)`, async () => {
         await expectError(await app.post('/api/login', text), 400, 'ValidationError', /JSON object/);
-        await expectError(await app.post('/api/registration', text, { 'Content-Type': 'text/plain' }), 400, 'ValidationError', /JSON object/);
+        await expectError(
+          await app.post('/api/registration', text, { 'Content-Type': 'text/plain' }),
+          400,
+          'ValidationError',
+          /JSON object/,
+        );
       });
     }
 

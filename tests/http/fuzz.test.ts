@@ -3,7 +3,16 @@ import http from 'node:http';
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { TEST_SECRET, type TestApp, startTestApp } from '../support/test-app.js';
-import { base64urlJson, decodeJwt, expectNo5xx, expectTokens, registerUser, setRoles, strongPassword, uniqueName } from './helpers.js';
+import {
+  base64urlJson,
+  decodeJwt,
+  expectNo5xx,
+  expectTokens,
+  registerUser,
+  setRoles,
+  strongPassword,
+  uniqueName,
+} from './helpers.js';
 
 /** Cases per endpoint; 11 properties, so a run fuzzes 11 × 1,500 = 16,500 requests (FUZZ_RUNS overrides). */
 const RUNS_PER_ENDPOINT = Number(process.env.FUZZ_RUNS ?? 1500);
@@ -60,7 +69,8 @@ function signed(header: unknown, payload: unknown): string {
  */
 function captureProcessErrors(): { readonly errors: string[]; restore(): void } {
   const errors: string[] = [];
-  const text = (error: unknown) => (error instanceof Error ? (error.stack ?? error.message) : String(error)).slice(0, 600);
+  const text = (error: unknown) =>
+    (error instanceof Error ? (error.stack ?? error.message) : String(error)).slice(0, 600);
   const savedRejection = process.listeners('unhandledRejection');
   const savedException = process.listeners('uncaughtException');
   const onRejection = (reason: unknown) => errors.push(`unhandledRejection: ${text(reason)}`);
@@ -140,14 +150,21 @@ describe('Fuzz: every endpoint, body, header and token (issue 4, item 6)', funct
       if (request.body !== undefined) headers['Content-Length'] = request.body.length;
       const { hostname, port } = new URL(app.baseUrl);
       // host/port/path rather than a URL, so a path such as "//api/" is sent as it is.
-      const outgoing = http.request({ hostname, port, path: request.path, method: request.method, headers, agent }, (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () =>
-          resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), headers: response.headers }),
-        );
-        response.on('error', reject);
-      });
+      const outgoing = http.request(
+        { hostname, port, path: request.path, method: request.method, headers, agent },
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('end', () =>
+            resolve({
+              status: response.statusCode ?? 0,
+              text: Buffer.concat(chunks).toString('utf8'),
+              headers: response.headers,
+            }),
+          );
+          response.on('error', reject);
+        },
+      );
       let answered = false;
       outgoing.on('response', () => (answered = true));
       outgoing.on('error', (error) => {
@@ -162,7 +179,10 @@ describe('Fuzz: every endpoint, body, header and token (issue 4, item 6)', funct
 
   /** The error the app logged for a request id (the latest, as fuzzed ids may repeat). */
   function serverError(requestId: unknown): string {
-    const line = app.logger.lines.findLast((candidate) => candidate.level === 'error' && candidate.message !== 'request' && candidate.fields.request_id === requestId);
+    const line = app.logger.lines.findLast(
+      (candidate) =>
+        candidate.level === 'error' && candidate.message !== 'request' && candidate.fields.request_id === requestId,
+    );
     const err = line?.fields.err as { message?: string } | undefined;
     return (err?.message ?? 'nothing').slice(0, 80);
   }
@@ -170,14 +190,16 @@ describe('Fuzz: every endpoint, body, header and token (issue 4, item 6)', funct
   /** What is wrong with an answer, or undefined when it keeps the contract. */
   function violation(request: FuzzRequest, answer: Answer): string | undefined {
     if (answer.status >= 500) return `${answer.status} (logged: ${serverError(answer.headers['x-request-id'])})`;
-    if (typeof answer.headers['x-request-id'] !== 'string' || answer.headers['x-request-id'] === '') return 'no X-Request-Id';
+    if (typeof answer.headers['x-request-id'] !== 'string' || answer.headers['x-request-id'] === '')
+      return 'no X-Request-Id';
     if (answer.status >= 400 && request.method !== 'HEAD') {
       if (!/^application\/json/.test(answer.headers['content-type'] ?? '')) return `${answer.status} not JSON`;
       try {
         const body = JSON.parse(answer.text) as Record<string, unknown>;
         if (body.status_code !== answer.status) return `${answer.status} with status_code ${String(body.status_code)}`;
         if (typeof body.error !== 'string') return `${answer.status} without error name`;
-        if (body.request_id !== answer.headers['x-request-id']) return `${answer.status} request_id differs from X-Request-Id`;
+        if (body.request_id !== answer.headers['x-request-id'])
+          return `${answer.status} request_id differs from X-Request-Id`;
       } catch {
         return `${answer.status} body is not JSON`;
       }
@@ -212,13 +234,40 @@ describe('Fuzz: every endpoint, body, header and token (issue 4, item 6)', funct
     });
     const seen = violations.get(kind);
     if (!seen) violations.set(kind, { count: 1, example });
-    else violations.set(kind, { count: seen.count + 1, example: example.length < seen.example.length ? example : seen.example });
+    else
+      violations.set(kind, {
+        count: seen.count + 1,
+        example: example.length < seen.example.length ? example : seen.example,
+      });
   }
 
   // ---- arbitraries -------------------------------------------------------------------------------------------------
 
   /** Characters that break naive code: NUL, lone surrogates, BOM, line separators, combining marks, NFKC-unstable. */
-  const nastyUnit = fc.constantFrom('\u0000', '\ud800', '\udfff', '\ufeff', '\u2028', '\u0085', '\u202e', '\u0301', '\ufb01', '\u212a', 'ｱ', 'é', '%', '\\', '"', "'", ' ', '\t', 'a', 'Z', '0', '_');
+  const nastyUnit = fc.constantFrom(
+    '\u0000',
+    '\ud800',
+    '\udfff',
+    '\ufeff',
+    '\u2028',
+    '\u0085',
+    '\u202e',
+    '\u0301',
+    '\ufb01',
+    '\u212a',
+    'ｱ',
+    'é',
+    '%',
+    '\\',
+    '"',
+    "'",
+    ' ',
+    '\t',
+    'a',
+    'Z',
+    '0',
+    '_',
+  );
   const anyString = fc.oneof(
     { weight: 2, arbitrary: fc.string() },
     { weight: 1, arbitrary: fc.string({ unit: 'binary' }) },
@@ -238,10 +287,25 @@ describe('Fuzz: every endpoint, body, header and token (issue 4, item 6)', funct
       { username: fc.oneof(anyString, anyJson), password: fc.oneof(anyString, anyJson, fc.constant(strongPassword())) },
       { requiredKeys: [] },
     ),
-    fc.record({ username: fc.string({ unit: 'binary', maxLength: 80 }), password: fc.string({ unit: 'binary', minLength: 6, maxLength: 140 }) }),
-    fc.record({ refresh_token: fc.oneof(anyString, anyJson, fc.nat().map((pick) => refreshTokens[pick % refreshTokens.length]!)) }, { requiredKeys: [] }),
+    fc.record({
+      username: fc.string({ unit: 'binary', maxLength: 80 }),
+      password: fc.string({ unit: 'binary', minLength: 6, maxLength: 140 }),
+    }),
+    fc.record(
+      {
+        refresh_token: fc.oneof(
+          anyString,
+          anyJson,
+          fc.nat().map((pick) => refreshTokens[pick % refreshTokens.length]!),
+        ),
+      },
+      { requiredKeys: [] },
+    ),
     fc.record({ access_token: fc.oneof(anyString, anyJson) }, { requiredKeys: [] }),
-    fc.record({ roles: fc.oneof(fc.array(anyString, { maxLength: 5 }), anyJson), is_active: fc.oneof(fc.boolean(), anyJson) }, { requiredKeys: [] }),
+    fc.record(
+      { roles: fc.oneof(fc.array(anyString, { maxLength: 5 }), anyJson), is_active: fc.oneof(fc.boolean(), anyJson) },
+      { requiredKeys: [] },
+    ),
     fc.dictionary(anyString, anyJson, { maxKeys: 5 }),
   );
 
@@ -263,14 +327,24 @@ describe('Fuzz: every endpoint, body, header and token (issue 4, item 6)', funct
 
   const contentEncoding = fc.oneof(
     { weight: 20, arbitrary: fc.constant(undefined) },
-    { weight: 1, arbitrary: fc.constantFrom('gzip', 'deflate', 'br', 'identity', 'compress', 'x-bogus', 'gzip, deflate', 'GZIP') },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom('gzip', 'deflate', 'br', 'identity', 'compress', 'x-bogus', 'gzip, deflate', 'GZIP'),
+    },
   );
 
   const base64urlSegment = fc.stringMatching(/^[A-Za-z0-9_-]{0,80}$/);
 
   const flippedToken = (tokens: () => string[]) =>
     fc
-      .tuple(fc.nat(), fc.nat(), fc.oneof(fc.constantFrom(...'ABCxyz019-_.='.split('')), fc.integer({ min: 0x20, max: 0xff }).map((code) => String.fromCharCode(code))))
+      .tuple(
+        fc.nat(),
+        fc.nat(),
+        fc.oneof(
+          fc.constantFrom(...'ABCxyz019-_.='.split('')),
+          fc.integer({ min: 0x20, max: 0xff }).map((code) => String.fromCharCode(code)),
+        ),
+      )
       .map(([pick, position, replacement]) => {
         const list = tokens();
         const token = list[pick % list.length]!;
@@ -279,7 +353,10 @@ describe('Fuzz: every endpoint, body, header and token (issue 4, item 6)', funct
       });
 
   const claimOverride = fc
-    .tuple(fc.constantFrom('iat', 'exp', 'jti', 'sid', 'id', 'rls', 'rf_exp', 'sub', 'typ', 'iss', 'nbf', 'aud', 'x'), anyJson)
+    .tuple(
+      fc.constantFrom('iat', 'exp', 'jti', 'sid', 'id', 'rls', 'rf_exp', 'sub', 'typ', 'iss', 'nbf', 'aud', 'x'),
+      anyJson,
+    )
     .map(([claim, value]) => signed({ alg: 'HS256', typ: 'JWT' }, { ...realClaims, [claim]: value }));
 
   const authorization = (tokens: () => string[]) =>
@@ -287,12 +364,23 @@ describe('Fuzz: every endpoint, body, header and token (issue 4, item 6)', funct
       { weight: 2, arbitrary: fc.constant(undefined) },
       { weight: 2, arbitrary: anyString.map(headerSafe) },
       { weight: 2, arbitrary: anyString.map((text) => headerSafe(`Bearer ${text}`)) },
-      { weight: 2, arbitrary: fc.array(base64urlSegment, { minLength: 1, maxLength: 5 }).map((parts) => `Bearer ${parts.join('.')}`) },
+      {
+        weight: 2,
+        arbitrary: fc
+          .array(base64urlSegment, { minLength: 1, maxLength: 5 })
+          .map((parts) => `Bearer ${parts.join('.')}`),
+      },
       { weight: 3, arbitrary: flippedToken(tokens).map((token) => headerSafe(`Bearer ${token}`)) },
       { weight: 2, arbitrary: claimOverride.map((token) => `Bearer ${token}`) },
-      { weight: 1, arbitrary: fc.tuple(anyJson, anyJson).map(([header, payload]) => `Bearer ${signed(header, payload)}`) },
+      {
+        weight: 1,
+        arbitrary: fc.tuple(anyJson, anyJson).map(([header, payload]) => `Bearer ${signed(header, payload)}`),
+      },
       { weight: 2, arbitrary: fc.nat().map((pick) => `Bearer ${tokens()[pick % tokens().length]!}`) },
-      { weight: 1, arbitrary: fc.constantFrom('Basic YWxpY2U6c2VjcmV0', 'Bearer', 'Bearer ', 'bearer  x.y.z  ', 'Digest x', '') },
+      {
+        weight: 1,
+        arbitrary: fc.constantFrom('Basic YWxpY2U6c2VjcmV0', 'Bearer', 'Bearer ', 'bearer  x.y.z  ', 'Digest x', ''),
+      },
     );
 
   const requestId = fc.oneof(
@@ -311,10 +399,24 @@ describe('Fuzz: every endpoint, body, header and token (issue 4, item 6)', funct
     {
       weight: 2,
       arbitrary: fc
-        .tuple(fc.constantFrom('page', 'per_page', 'access_token', 'x'), fc.oneof(fc.string(), fc.integer().map(String), fc.bigInt().map(String)))
+        .tuple(
+          fc.constantFrom('page', 'per_page', 'access_token', 'x'),
+          fc.oneof(fc.string(), fc.integer().map(String), fc.bigInt().map(String)),
+        )
         .map(([key, value]) => `?${key}=${encodeURIComponent(value)}`),
     },
-    { weight: 1, arbitrary: fc.constantFrom('?page=1&page=2', '?per_page=%', '?%zz=1', '?page=-1', '?per_page=0', '?page=999999999', '?access_token=a.b.c') },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        '?page=1&page=2',
+        '?per_page=%',
+        '?%zz=1',
+        '?page=-1',
+        '?per_page=0',
+        '?page=999999999',
+        '?access_token=a.b.c',
+      ),
+    },
   );
 
   const userId = fc.oneof(
@@ -323,7 +425,21 @@ describe('Fuzz: every endpoint, body, header and token (issue 4, item 6)', funct
     fc.string().map(encodeURIComponent),
     fc.string({ unit: 'binary' }).map(encodeURIComponent),
     fc.stringMatching(/^[0-9A-Za-z%._~!$&'()*+,;=:@-]{0,24}$/),
-    fc.constantFrom('0', '-1', '01', '1e3', '0x10', '2147483647', '2147483648', '99999999999', '%00', '%zz', '..', '%2F', ' 1'.replace(' ', '%20')),
+    fc.constantFrom(
+      '0',
+      '-1',
+      '01',
+      '1e3',
+      '0x10',
+      '2147483647',
+      '2147483648',
+      '99999999999',
+      '%00',
+      '%zz',
+      '..',
+      '%2F',
+      ' 1'.replace(' ', '%20'),
+    ),
   );
 
   const requestOf = (
@@ -341,33 +457,113 @@ describe('Fuzz: every endpoint, body, header and token (issue 4, item 6)', funct
         authorization: authorization(tokens),
         requestId,
       })
-      .map(({ method: verb, path: target, body: payload, contentType: type, contentEncoding: encoding, authorization: auth, requestId: id }) => {
-        const headers: Record<string, string> = {};
-        if (type !== undefined) headers['Content-Type'] = type;
-        if (encoding !== undefined) headers['Content-Encoding'] = encoding;
-        if (auth !== undefined) headers.Authorization = auth;
-        if (id !== undefined) headers['X-Request-Id'] = id;
-        return { method: verb, path: target, headers, body: verb === 'GET' || verb === 'HEAD' ? (payload?.length ? payload : undefined) : payload };
-      });
+      .map(
+        ({
+          method: verb,
+          path: target,
+          body: payload,
+          contentType: type,
+          contentEncoding: encoding,
+          authorization: auth,
+          requestId: id,
+        }) => {
+          const headers: Record<string, string> = {};
+          if (type !== undefined) headers['Content-Type'] = type;
+          if (encoding !== undefined) headers['Content-Encoding'] = encoding;
+          if (auth !== undefined) headers.Authorization = auth;
+          if (id !== undefined) headers['X-Request-Id'] = id;
+          return {
+            method: verb,
+            path: target,
+            headers,
+            body: verb === 'GET' || verb === 'HEAD' ? (payload?.length ? payload : undefined) : payload,
+          };
+        },
+      );
 
   const endpoints: [string, () => fc.Arbitrary<FuzzRequest>][] = [
-    ['GET /api/', () => requestOf('GET', query.map((q) => `/api/${q}`), () => realTokens)],
-    ['GET /api/health', () => requestOf('GET', query.map((q) => `/api/health${q}`), () => realTokens)],
-    ['GET /api/ready', () => requestOf('GET', query.map((q) => `/api/ready${q}`), () => realTokens)],
+    [
+      'GET /api/',
+      () =>
+        requestOf(
+          'GET',
+          query.map((q) => `/api/${q}`),
+          () => realTokens,
+        ),
+    ],
+    [
+      'GET /api/health',
+      () =>
+        requestOf(
+          'GET',
+          query.map((q) => `/api/health${q}`),
+          () => realTokens,
+        ),
+    ],
+    [
+      'GET /api/ready',
+      () =>
+        requestOf(
+          'GET',
+          query.map((q) => `/api/ready${q}`),
+          () => realTokens,
+        ),
+    ],
     ['POST /api/registration', () => requestOf('POST', fc.constant('/api/registration'), () => realTokens)],
     ['POST /api/login', () => requestOf('POST', fc.constant('/api/login'), () => realTokens)],
-    ['POST /api/refresh', () => requestOf('POST', fc.constant('/api/refresh'), () => [...realTokens, ...refreshTokens])],
-    ['GET /api/protected', () => requestOf('GET', query.map((q) => `/api/protected${q}`), () => realTokens)],
+    [
+      'POST /api/refresh',
+      () => requestOf('POST', fc.constant('/api/refresh'), () => [...realTokens, ...refreshTokens]),
+    ],
+    [
+      'GET /api/protected',
+      () =>
+        requestOf(
+          'GET',
+          query.map((q) => `/api/protected${q}`),
+          () => realTokens,
+        ),
+    ],
     ['POST /api/logout', () => requestOf('POST', fc.constant('/api/logout'), () => logoutTokens)],
-    ['GET /api/users', () => requestOf('GET', query.map((q) => `/api/users${q}`), () => [...adminTokens, ...realTokens])],
-    ['PATCH /api/users/:id', () => requestOf('PATCH', userId.map((id) => `/api/users/${id}`), () => [...adminTokens, ...realTokens])],
+    [
+      'GET /api/users',
+      () =>
+        requestOf(
+          'GET',
+          query.map((q) => `/api/users${q}`),
+          () => [...adminTokens, ...realTokens],
+        ),
+    ],
+    [
+      'PATCH /api/users/:id',
+      () =>
+        requestOf(
+          'PATCH',
+          userId.map((id) => `/api/users/${id}`),
+          () => [...adminTokens, ...realTokens],
+        ),
+    ],
     [
       'any method, any path',
       () =>
         requestOf(
           'GET',
           fc.oneof(
-            fc.constantFrom('/', '/api', '/api//login', '/api/login/', '/API/LOGIN', '/api/users/', '/api/users/1/2', '/api/../api/', '/api/%2e%2e/', '/%', '/api/%zz', '/api/protected;x', '//api/'),
+            fc.constantFrom(
+              '/',
+              '/api',
+              '/api//login',
+              '/api/login/',
+              '/API/LOGIN',
+              '/api/users/',
+              '/api/users/1/2',
+              '/api/../api/',
+              '/api/%2e%2e/',
+              '/%',
+              '/api/%zz',
+              '/api/protected;x',
+              '//api/',
+            ),
             fc.array(fc.string().map(encodeURIComponent), { maxLength: 4 }).map((parts) => `/api/${parts.join('/')}`),
           ),
           () => [...adminTokens, ...realTokens],
@@ -384,7 +580,10 @@ describe('Fuzz: every endpoint, body, header and token (issue 4, item 6)', funct
     try {
       await Promise.all(
         endpoints.map(([, arbitrary], index) =>
-          fc.assert(fc.asyncProperty(arbitrary(), (request) => check(request)), { numRuns: RUNS_PER_ENDPOINT, seed: SEED + index }),
+          fc.assert(
+            fc.asyncProperty(arbitrary(), (request) => check(request)),
+            { numRuns: RUNS_PER_ENDPOINT, seed: SEED + index },
+          ),
         ),
       );
       await new Promise((resolve) => setTimeout(resolve, 200));
@@ -409,12 +608,17 @@ describe('Fuzz: every endpoint, body, header and token (issue 4, item 6)', funct
 
   it('logged no 5xx and no error line while fuzzed, and still serves', async () => {
     const errors = new Map<string, number>();
-    for (const line of app.logger.lines.filter((candidate) => candidate.level === 'error' && candidate.message !== 'request')) {
+    for (const line of app.logger.lines.filter(
+      (candidate) => candidate.level === 'error' && candidate.message !== 'request',
+    )) {
       const err = line.fields.err as { name?: string; message?: string } | undefined;
-      const key = `${line.message}: ${err?.name ?? ''} ${err?.message ?? String(line.fields.err ?? '')}`.slice(0, 200);
+      const key = `${line.message}: ${err?.name ?? ''} ${err?.message ?? JSON.stringify(line.fields.err ?? '')}`.slice(0, 200);
       errors.set(key, (errors.get(key) ?? 0) + 1);
     }
-    if (errors.size > 0) console.log(`      distinct server errors logged:\n${[...errors].map(([key, count]) => `        ${count} × ${key}`).join('\n')}`);
+    if (errors.size > 0)
+      console.log(
+        `      distinct server errors logged:\n${[...errors].map(([key, count]) => `        ${count} × ${key}`).join('\n')}`,
+      );
     expect((await app.request('/api/ready')).status).to.equal(200);
     expectNo5xx(app);
   });
@@ -435,11 +639,21 @@ describe('Fuzz findings, pinned as regression tests', () => {
     return new Promise((resolve, reject) => {
       const outgoing = http.request(
         new URL(path, app.baseUrl),
-        { method: 'POST', agent: false, headers: body === undefined ? headers : { ...headers, 'Content-Length': String(body.length) } },
+        {
+          method: 'POST',
+          agent: false,
+          headers: body === undefined ? headers : { ...headers, 'Content-Length': String(body.length) },
+        },
         (response) => {
           const chunks: Buffer[] = [];
           response.on('data', (chunk: Buffer) => chunks.push(chunk));
-          response.on('end', () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), headers: response.headers }));
+          response.on('end', () =>
+            resolve({
+              status: response.statusCode ?? 0,
+              text: Buffer.concat(chunks).toString('utf8'),
+              headers: response.headers,
+            }),
+          );
         },
       );
       let answered = false;
@@ -455,7 +669,11 @@ describe('Fuzz findings, pinned as regression tests', () => {
   it('answers a login whose username contains NUL like any unknown user: 401, not 500', async () => {
     const user = await registerUser(app);
     for (const username of ['a\u0000b', '\u0000', `${user.username}\u0000`]) {
-      const response = await app.post('/api/login', { username, password: user.password }, { 'X-Request-Id': 'nul-probe' });
+      const response = await app.post(
+        '/api/login',
+        { username, password: user.password },
+        { 'X-Request-Id': 'nul-probe' },
+      );
       const text = await response.text();
       expect(response.status, `${JSON.stringify(username)}: ${text}`).to.equal(401);
       expect(JSON.parse(text)).to.deep.equal({
@@ -475,9 +693,14 @@ describe('Fuzz findings, pinned as regression tests', () => {
         ['one byte', Buffer.from([0xb0])],
         ['no body at all', undefined],
       ] as const) {
-        const answer = await post('/api/login', { 'Content-Type': 'application/json', 'Content-Encoding': encoding }, body);
+        const answer = await post(
+          '/api/login',
+          { 'Content-Type': 'application/json', 'Content-Encoding': encoding },
+          body,
+        );
         const parsed = JSON.parse(answer.text) as { status_code?: number };
-        if (answer.status < 400 || answer.status >= 500 || parsed.status_code !== answer.status) failures.push(`${name}: ${answer.status} ${answer.text}`);
+        if (answer.status < 400 || answer.status >= 500 || parsed.status_code !== answer.status)
+          failures.push(`${name}: ${answer.status} ${answer.text}`);
       }
       expect(failures).to.deep.equal([]);
     });
@@ -487,18 +710,29 @@ describe('Fuzz findings, pinned as regression tests', () => {
     const capture = captureProcessErrors();
     let answer: Answer;
     try {
-      answer = await post('/api/login', { 'Content-Type': 'application/json', 'Content-Encoding': 'br' }, Buffer.alloc(20_000, 'a'));
+      answer = await post(
+        '/api/login',
+        { 'Content-Type': 'application/json', 'Content-Encoding': 'br' },
+        Buffer.alloc(20_000, 'a'),
+      );
       await new Promise((resolve) => setTimeout(resolve, 300));
     } finally {
       capture.restore();
     }
-    expect(capture.errors, 'uncaught errors (the real process has no uncaughtException handler, so it would exit)').to.deep.equal([]);
+    expect(
+      capture.errors,
+      'uncaught errors (the real process has no uncaughtException handler, so it would exit)',
+    ).to.deep.equal([]);
     expect(answer.status).to.be.within(400, 499);
   });
 
   it('decodes a well-formed gzip JSON body (the decoding itself works) and refuses a gzip bomb with 413', async () => {
     const { gzipSync } = await import('node:zlib');
-    const valid = await post('/api/login', { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' }, gzipSync(Buffer.from('{"username":"nobody_here","password":"Some-Password-1"}')));
+    const valid = await post(
+      '/api/login',
+      { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' },
+      gzipSync(Buffer.from('{"username":"nobody_here","password":"Some-Password-1"}')),
+    );
     expect([400, 401, 415], valid.text).to.include(valid.status);
     const bomb = gzipSync(Buffer.alloc(16 * 1024 * 1024, 0x20));
     expect(bomb.length, 'compressed size is under the 16 KB limit').to.be.below(16 * 1024 + 1024);

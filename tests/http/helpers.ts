@@ -82,7 +82,9 @@ export async function expectTokens(response: Response, status: number): Promise<
   expect(response.status, `status of ${text}`).to.equal(status);
   expect(response.headers.get('cache-control')).to.equal('no-store');
   const body = JSON.parse(text) as TokenBody;
-  expect(body.access_token).to.be.a('string').and.match(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+  expect(body.access_token)
+    .to.be.a('string')
+    .and.match(/^[\w-]+\.[\w-]+\.[\w-]+$/);
   expect(body.token_type).to.equal('Bearer');
   expect(body.expires_in).to.be.a('number');
   return body;
@@ -182,7 +184,9 @@ export function expectNo5xx(app: TestApp): void {
   const statuses = requestLines(app).map((line) => line.fields.status as number);
   expect(statuses.length, 'requests were logged').to.be.greaterThan(0);
   const failures = requestLines(app).filter((line) => (line.fields.status as number) >= 500);
-  expect(failures.map((line) => `${String(line.fields.method)} ${String(line.fields.path)} ${String(line.fields.status)}`)).to.deep.equal([]);
+  expect(
+    failures.map((line) => `${String(line.fields.method)} ${String(line.fields.path)} ${String(line.fields.status)}`),
+  ).to.deep.equal([]);
   expect(app.logger.lines.filter((line) => line.level === 'error').map((line) => line.message)).to.deep.equal([]);
 }
 

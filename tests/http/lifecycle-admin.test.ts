@@ -10,10 +10,6 @@ const INVALID_REFRESH = 'The refresh token is not valid, or has been used or rev
 /** A revoked session (BlacklistedError) or an inactive user (InvalidUserError): both are 403 at once. */
 const REFUSED_403 = ['BlacklistedError', 'InvalidUserError'];
 
-
-
-
-
 async function login(app: TestApp, account: { username: string; password: string }) {
   return accountTokens(await app.post('/api/login', { username: account.username, password: account.password }), 200);
 }
@@ -25,7 +21,12 @@ async function admin(app: TestApp): Promise<Account & { registrationAccess: stri
   return { ...account, registrationAccess: account.access, ...(await login(app, account)) };
 }
 
-const storedUser = z.object({ id: z.number(), username: z.string(), roles: z.string().nullable(), is_active: z.boolean().nullable() });
+const storedUser = z.object({
+  id: z.number(),
+  username: z.string(),
+  roles: z.string().nullable(),
+  is_active: z.boolean().nullable(),
+});
 const storedPassword = z.object({ password: z.string() });
 
 describe('HTTP: roles and the admin API', () => {
@@ -50,9 +51,14 @@ describe('HTTP: roles and the admin API', () => {
     app.database.pool.one(sql.type(storedUser)`SELECT id, username, roles, is_active FROM users WHERE id = ${id}`);
   /** Every user as the API should list them, straight from SQL. */
   const allUsers = async () =>
-    (await app.database.pool.any(sql.type(storedUser)`SELECT id, username, roles, is_active FROM users ORDER BY id`)).map(
-      (row) => ({ id: row.id, username: row.username, roles: (row.roles ?? '').split(',').filter(Boolean), is_active: row.is_active !== false }),
-    );
+    (
+      await app.database.pool.any(sql.type(storedUser)`SELECT id, username, roles, is_active FROM users ORDER BY id`)
+    ).map((row) => ({
+      id: row.id,
+      username: row.username,
+      roles: (row.roles ?? '').split(',').filter(Boolean),
+      is_active: row.is_active !== false,
+    }));
 
   before(async () => {
     app = await startTestApp();
@@ -83,13 +89,18 @@ describe('HTTP: roles and the admin API', () => {
       expect(response.status, text).to.equal(200);
       const expected = await allUsers();
       expect(expected.length).to.be.at.least(2);
-      expect(JSON.parse(text)).to.deep.equal({ users: expected.slice(0, 20), page: 1, per_page: 20, total: expected.length });
+      expect(JSON.parse(text)).to.deep.equal({
+        users: expected.slice(0, 20),
+        page: 1,
+        per_page: 20,
+        total: expected.length,
+      });
       expect(text.toLowerCase()).to.not.include('password');
       expect(text.toLowerCase()).to.not.include('hash');
       expect(text).to.not.include('$argon2');
       const hashes = await app.database.pool.anyFirst(sql.type(storedPassword)`SELECT password FROM users`);
       for (const hash of hashes) expect(text).to.not.include(hash);
-      for (const user of JSON.parse(text).users as Record<string, unknown>[]) {
+      for (const user of (JSON.parse(text) as { users: Record<string, unknown>[] }).users) {
         expect(Object.keys(user).sort()).to.deep.equal(['id', 'is_active', 'roles', 'username']);
       }
     });
@@ -98,9 +109,19 @@ describe('HTTP: roles and the admin API', () => {
       const expected = await allUsers();
       const response = await listUsers('?page=2&per_page=1', root.access);
       expect(response.status).to.equal(200);
-      expect(await response.json()).to.deep.equal({ users: [expected[1]], page: 2, per_page: 1, total: expected.length });
+      expect(await response.json()).to.deep.equal({
+        users: [expected[1]],
+        page: 2,
+        per_page: 1,
+        total: expected.length,
+      });
       const past = await listUsers(`?page=${expected.length + 1}&per_page=1`, root.access);
-      expect(await past.json()).to.deep.equal({ users: [], page: expected.length + 1, per_page: 1, total: expected.length });
+      expect(await past.json()).to.deep.equal({
+        users: [],
+        page: expected.length + 1,
+        per_page: 1,
+        total: expected.length,
+      });
     });
 
     const badQueries: [string, string][] = [
@@ -124,13 +145,28 @@ describe('HTTP: roles and the admin API', () => {
       const target = await registerAccount(app);
       const response = await patchUser(target.id, { roles: ['user', 'editor'] }, root.access);
       expect(response.status).to.equal(200);
-      expect(await response.json()).to.deep.equal({ id: target.id, username: target.username, roles: ['user', 'editor'], is_active: true });
-      expect(await stored(target.id)).to.deep.equal({ id: target.id, username: target.username, roles: 'user,editor', is_active: true });
+      expect(await response.json()).to.deep.equal({
+        id: target.id,
+        username: target.username,
+        roles: ['user', 'editor'],
+        is_active: true,
+      });
+      expect(await stored(target.id)).to.deep.equal({
+        id: target.id,
+        username: target.username,
+        roles: 'user,editor',
+        is_active: true,
+      });
       expect((await getProtected(target.access)).status).to.equal(200);
     });
 
     it('answers 403 MissingRoleError to a non-admin and changes nothing', async () => {
-      await expectError(await patchUser(plain.id, { roles: ['admin'] }, plain.access), 403, 'MissingRoleError', MISSING_ADMIN);
+      await expectError(
+        await patchUser(plain.id, { roles: ['admin'] }, plain.access),
+        403,
+        'MissingRoleError',
+        MISSING_ADMIN,
+      );
       expect((await stored(plain.id)).roles).to.equal('user');
     });
 
@@ -138,11 +174,17 @@ describe('HTTP: roles and the admin API', () => {
       const target = await registerAccount(app);
       const second = await login(app, target);
       const rotated = await accountTokens(await app.post('/api/refresh', { refresh_token: second.refresh }), 200);
-      for (const token of [target.access, second.access, rotated.access]) expect((await getProtected(token)).status).to.equal(200);
+      for (const token of [target.access, second.access, rotated.access])
+        expect((await getProtected(token)).status).to.equal(200);
 
       const response = await patchUser(target.id, { is_active: false }, root.access);
       expect(response.status).to.equal(200);
-      expect(await response.json()).to.deep.equal({ id: target.id, username: target.username, roles: ['user'], is_active: false });
+      expect(await response.json()).to.deep.equal({
+        id: target.id,
+        username: target.username,
+        roles: ['user'],
+        is_active: false,
+      });
       expect((await stored(target.id)).is_active).to.equal(false);
       const revocation = app.logger.events('revocation').at(-1)!;
       expect([revocation.fields.reason, revocation.fields.user_id, revocation.fields.sessions]).to.deep.equal([
@@ -151,17 +193,38 @@ describe('HTTP: roles and the admin API', () => {
         2,
       ]);
 
-      for (const token of [target.access, second.access, rotated.access]) await expectRefused(await getProtected(token));
+      for (const token of [target.access, second.access, rotated.access])
+        await expectRefused(await getProtected(token));
       for (const refresh of [target.refresh, rotated.refresh]) {
-        await expectError(await app.post('/api/refresh', { refresh_token: refresh }), 401, 'InvalidRefreshToken', INVALID_REFRESH);
+        await expectError(
+          await app.post('/api/refresh', { refresh_token: refresh }),
+          401,
+          'InvalidRefreshToken',
+          INVALID_REFRESH,
+        );
       }
-      await expectError(await app.post('/api/login', { username: target.username, password: target.password }), 403, 'InvalidUserError');
+      await expectError(
+        await app.post('/api/login', { username: target.username, password: target.password }),
+        403,
+        'InvalidUserError',
+      );
 
       const back = await patchUser(target.id, { is_active: true }, root.access);
-      expect(await back.json()).to.deep.equal({ id: target.id, username: target.username, roles: ['user'], is_active: true });
-      for (const token of [target.access, second.access, rotated.access]) await expectRefused(await getProtected(token));
+      expect(await back.json()).to.deep.equal({
+        id: target.id,
+        username: target.username,
+        roles: ['user'],
+        is_active: true,
+      });
+      for (const token of [target.access, second.access, rotated.access])
+        await expectRefused(await getProtected(token));
       for (const refresh of [target.refresh, rotated.refresh]) {
-        await expectError(await app.post('/api/refresh', { refresh_token: refresh }), 401, 'InvalidRefreshToken', INVALID_REFRESH);
+        await expectError(
+          await app.post('/api/refresh', { refresh_token: refresh }),
+          401,
+          'InvalidRefreshToken',
+          INVALID_REFRESH,
+        );
       }
       const fresh = await login(app, target);
       expect((await getProtected(fresh.access)).status).to.equal(200);
@@ -181,17 +244,32 @@ describe('HTTP: roles and the admin API', () => {
     for (const [name, body] of badBodies) {
       it(`answers 400 ValidationError to ${name} and changes nothing`, async () => {
         await expectError(await patchUser(plain.id, body, root.access), 400, 'ValidationError');
-        expect(await stored(plain.id)).to.deep.equal({ id: plain.id, username: plain.username, roles: 'user', is_active: true });
+        expect(await stored(plain.id)).to.deep.equal({
+          id: plain.id,
+          username: plain.username,
+          roles: 'user',
+          is_active: true,
+        });
       });
     }
 
     it('answers 404 NotFound to an unknown id', async () => {
-      await expectError(await patchUser(987654, { is_active: false }, root.access), 404, 'NotFound', 'No user has this id');
+      await expectError(
+        await patchUser(987654, { is_active: false }, root.access),
+        404,
+        'NotFound',
+        'No user has this id',
+      );
     });
 
     for (const id of ['abc', '1.5', '-3']) {
       it(`answers 400 ValidationError to the non-numeric id ${id}`, async () => {
-        await expectError(await patchUser(id, { is_active: false }, root.access), 400, 'ValidationError', 'the user id must be a positive whole number');
+        await expectError(
+          await patchUser(id, { is_active: false }, root.access),
+          400,
+          'ValidationError',
+          'the user id must be a positive whole number',
+        );
       });
     }
 
@@ -199,9 +277,19 @@ describe('HTTP: roles and the admin API', () => {
       const other = await admin(app);
       expect((await listUsers('', other.access)).status).to.equal(200);
       const response = await patchUser(other.id, { roles: ['user'] }, root.access);
-      expect(await response.json()).to.deep.equal({ id: other.id, username: other.username, roles: ['user'], is_active: true });
+      expect(await response.json()).to.deep.equal({
+        id: other.id,
+        username: other.username,
+        roles: ['user'],
+        is_active: true,
+      });
       await expectError(await listUsers('', other.access), 403, 'MissingRoleError', MISSING_ADMIN);
-      await expectError(await patchUser(plain.id, { is_active: false }, other.access), 403, 'MissingRoleError', MISSING_ADMIN);
+      await expectError(
+        await patchUser(plain.id, { is_active: false }, other.access),
+        403,
+        'MissingRoleError',
+        MISSING_ADMIN,
+      );
       expect((await stored(plain.id)).is_active).to.equal(true);
       // still a valid user token, just no longer an admin one
       expect((await getProtected(other.access)).status).to.equal(200);

@@ -1,14 +1,18 @@
 import { expect } from 'chai';
 import { type TestApp, startTestApp } from '../support/test-app.js';
-import { bearer, decodeJwt, expectError, expectNo5xx, type Account, accountTokens, registerAccount } from './helpers.js';
+import {
+  bearer,
+  decodeJwt,
+  expectError,
+  expectNo5xx,
+  accountTokens,
+  registerAccount,
+} from './helpers.js';
 
 const ACCESS_SECONDS = 900;
 const BLACKLISTED = 'Token has a blacklisted jti';
 const INVALID_REFRESH = 'The refresh token is not valid, or has been used or revoked';
 const MISSING_TOKEN = "JWT token not found in headers under 'Authorization'";
-
-
-
 
 const logout = (app: TestApp, token?: string) =>
   app.request('/api/logout', { method: 'POST', headers: token === undefined ? {} : bearer(token) });
@@ -46,8 +50,18 @@ describe('HTTP: POST /api/logout', () => {
     const user = await registerAccount(app, 'logout');
     const rotated = await accountTokens(await app.post('/api/refresh', { refresh_token: user.refresh }), 200);
     expect((await logout(app, rotated.access)).status).to.equal(204);
-    await expectError(await app.post('/api/refresh', { refresh_token: rotated.refresh }), 401, 'InvalidRefreshToken', INVALID_REFRESH);
-    await expectError(await app.post('/api/refresh', { refresh_token: user.refresh }), 401, 'InvalidRefreshToken', INVALID_REFRESH);
+    await expectError(
+      await app.post('/api/refresh', { refresh_token: rotated.refresh }),
+      401,
+      'InvalidRefreshToken',
+      INVALID_REFRESH,
+    );
+    await expectError(
+      await app.post('/api/refresh', { refresh_token: user.refresh }),
+      401,
+      'InvalidRefreshToken',
+      INVALID_REFRESH,
+    );
     // the login's own access token belongs to the same session
     await expectError(await getProtected(app, user.access), 403, 'BlacklistedError', BLACKLISTED);
   });
@@ -56,7 +70,12 @@ describe('HTTP: POST /api/logout', () => {
     const user = await registerAccount(app, 'logout');
     expect((await logout(app, user.access)).status).to.equal(204);
     app.clock.advanceSeconds(ACCESS_SECONDS + 1);
-    await expectError(await app.post('/api/refresh', { access_token: user.access }), 403, 'BlacklistedError', BLACKLISTED);
+    await expectError(
+      await app.post('/api/refresh', { access_token: user.access }),
+      403,
+      'BlacklistedError',
+      BLACKLISTED,
+    );
     await expectError(
       await app.request('/api/refresh', { method: 'POST', headers: bearer(user.access) }),
       403,
@@ -67,7 +86,10 @@ describe('HTTP: POST /api/logout', () => {
 
   it('leaves another session of the same user working (second login)', async () => {
     const user = await registerAccount(app, 'logout');
-    const second = await accountTokens(await app.post('/api/login', { username: user.username, password: user.password }), 200);
+    const second = await accountTokens(
+      await app.post('/api/login', { username: user.username, password: user.password }),
+      200,
+    );
     expect((await logout(app, user.access)).status).to.equal(204);
 
     const response = await getProtected(app, second.access);

@@ -3,15 +3,7 @@ import { expect } from 'chai';
 import { z } from 'zod';
 import { sql } from 'slonik';
 import { type TestApp, startTestApp } from '../support/test-app.js';
-import {
-  bearer,
-  decodeJwt,
-  expectError,
-  expectNo5xx,
-  nowSeconds,
-  strongPassword,
-  uniqueName,
-} from './helpers.js';
+import { bearer, decodeJwt, expectError, expectNo5xx, nowSeconds, strongPassword, uniqueName } from './helpers.js';
 
 const ACCESS_SECONDS = 900;
 const REFRESH_SECONDS = 30 * 86400;
@@ -39,15 +31,26 @@ async function expectPair(response: Response, status: number): Promise<Pair> {
   expect(Object.keys(body).sort()).to.deep.equal(['access_token', 'expires_in', 'refresh_token', 'token_type']);
   expect(body.token_type).to.equal('Bearer');
   expect(body.refresh_token).to.be.a('string').and.match(OPAQUE);
-  expect(body.access_token).to.be.a('string').and.match(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+  expect(body.access_token)
+    .to.be.a('string')
+    .and.match(/^[\w-]+\.[\w-]+\.[\w-]+$/);
   const access = body.access_token as string;
-  return { access, refresh: body.refresh_token as string, claims: decodeJwt(access).payload, expiresIn: body.expires_in as number };
+  return {
+    access,
+    refresh: body.refresh_token as string,
+    claims: decodeJwt(access).payload,
+    expiresIn: body.expires_in as number,
+  };
 }
 
 async function register(app: TestApp): Promise<Pair & { username: string; password: string }> {
   const username = uniqueName('life');
   const password = strongPassword();
-  return { ...(await expectPair(await app.post('/api/registration', { username, password }), 201)), username, password };
+  return {
+    ...(await expectPair(await app.post('/api/registration', { username, password }), 201)),
+    username,
+    password,
+  };
 }
 
 const refresh = (app: TestApp, token: unknown) => app.post('/api/refresh', { refresh_token: token });
@@ -130,7 +133,7 @@ describe('HTTP: token lifecycle (login body, rotation, reuse detection, expiry, 
       await expectError(await refresh(app, first.refresh), 401, 'InvalidRefreshToken', INVALID_REFRESH);
       // every access token of the family, all of them still unexpired
       for (const access of [login.access, first.access, inGrace.access]) {
-        expect(decodeJwt(access).payload.exp as number).to.be.greaterThan(nowSeconds(app));
+        expect(decodeJwt(access).payload.exp).to.be.greaterThan(nowSeconds(app));
         await expectError(await protectedStatus(app, access), 403, 'BlacklistedError', BLACKLISTED);
       }
       const events = app.logger.events('refresh_token_reused').slice(reusedBefore);
@@ -160,8 +163,18 @@ describe('HTTP: token lifecycle (login body, rotation, reuse detection, expiry, 
     });
 
     it('answers 400 ValidationError to {"refresh_token": 5} and to an empty string', async () => {
-      await expectError(await refresh(app, 5), 400, 'ValidationError', 'refresh_token must be a string of 1 to 256 characters');
-      await expectError(await refresh(app, ''), 400, 'ValidationError', 'refresh_token must be a string of 1 to 256 characters');
+      await expectError(
+        await refresh(app, 5),
+        400,
+        'ValidationError',
+        'refresh_token must be a string of 1 to 256 characters',
+      );
+      await expectError(
+        await refresh(app, ''),
+        400,
+        'ValidationError',
+        'refresh_token must be a string of 1 to 256 characters',
+      );
     });
   });
 
@@ -227,7 +240,12 @@ describe('HTTP: refresh-token lifetime counted from the login (JWT_REFRESH_LIFES
     app.clock.advanceSeconds(11 * 60);
     await expectError(await refresh(app, at50.refresh), 401, 'ExpiredRefreshError', EXPIRED_REFRESH);
     // nor does the praetorian mode stretch it
-    await expectError(await app.post('/api/refresh', { access_token: at50.access }), 401, 'ExpiredRefreshError', EXPIRED_REFRESH);
+    await expectError(
+      await app.post('/api/refresh', { access_token: at50.access }),
+      401,
+      'ExpiredRefreshError',
+      EXPIRED_REFRESH,
+    );
   });
 });
 

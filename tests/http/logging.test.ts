@@ -46,7 +46,8 @@ describe('HTTP: request and security logs', () => {
     ] as const) {
       const id = `log-${uniqueName()}`;
       const init: RequestInit = { method, headers: { 'X-Request-Id': id, 'Content-Type': 'application/json' } };
-      if (method === 'POST') init.body = JSON.stringify({ username: uniqueName('ghost'), password: 'Whatever-Passw0rd!' });
+      if (method === 'POST')
+        init.body = JSON.stringify({ username: uniqueName('ghost'), password: 'Whatever-Passw0rd!' });
       const response = await app.request(path, init);
       await response.arrayBuffer();
       expect(response.status).to.equal(status);
@@ -73,7 +74,9 @@ describe('HTTP: request and security logs', () => {
   it('logs the path without its query string', async () => {
     const id = `log-${uniqueName()}`;
     const secret = `query-secret-${uniqueName()}`;
-    await (await app.request(`/api/protected?access_token=${secret}`, { headers: { 'X-Request-Id': id } })).arrayBuffer();
+    await (
+      await app.request(`/api/protected?access_token=${secret}`, { headers: { 'X-Request-Id': id } })
+    ).arrayBuffer();
     expect(linesFor(id)[0]!.fields.path).to.equal('/api/protected');
     expect(JSON.stringify(app.logger.lines)).to.not.contain(secret);
   });

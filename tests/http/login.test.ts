@@ -66,19 +66,28 @@ describe('HTTP: POST /api/login', () => {
 
     it('compares usernames ignoring case ("ALICE" logs in as "alice")', async () => {
       const user = await registerUser(app, { username: `alice_${uniqueName()}` });
-      const body = await expectTokens(await login({ username: user.username.toUpperCase(), password: user.password }), 200);
+      const body = await expectTokens(
+        await login({ username: user.username.toUpperCase(), password: user.password }),
+        200,
+      );
       expect(decodeJwt(body.access_token).payload.id).to.equal(user.id);
     });
 
     it('compares usernames after NFKC (fullwidth "ａｌｉｃｅ" logs in as "alice")', async () => {
       const user = await registerUser(app, { username: `alice${Date.now()}` });
-      const body = await expectTokens(await login({ username: fullwidth(user.username), password: user.password }), 200);
+      const body = await expectTokens(
+        await login({ username: fullwidth(user.username), password: user.password }),
+        200,
+      );
       expect(decodeJwt(body.access_token).payload.id).to.equal(user.id);
     });
 
     it('ignores unknown body fields', async () => {
       const user = await registerUser(app);
-      await expectTokens(await login({ username: user.username, password: user.password, remember: true, roles: 'admin' }), 200);
+      await expectTokens(
+        await login({ username: user.username, password: user.password, remember: true, roles: 'admin' }),
+        200,
+      );
     });
   });
 

@@ -1,15 +1,7 @@
 import { expect } from 'chai';
 import jwt from 'jsonwebtoken';
 import { TEST_SECRET, type TestApp, startTestApp } from '../support/test-app.js';
-import {
-  base64urlJson,
-  bearer,
-  decodeJwt,
-  expectError,
-  expectNo5xx,
-  registerUser,
-  setActive,
-} from './helpers.js';
+import { base64urlJson, bearer, decodeJwt, expectError, expectNo5xx, registerUser, setActive } from './helpers.js';
 
 const MISSING_TOKEN = "JWT token not found in headers under 'Authorization'";
 const INVALID_USER = 'The user is not valid or has had access revoked';
@@ -44,7 +36,9 @@ describe('HTTP: GET /api/protected', () => {
     const user = await registerUser(app);
     const response = await get(bearer(user.token));
     expect(response.status).to.equal(200);
-    expect(await response.text()).to.equal(JSON.stringify({ message: `protected endpoint (allowed usr ${user.username})` }));
+    expect(await response.text()).to.equal(
+      JSON.stringify({ message: `protected endpoint (allowed usr ${user.username})` }),
+    );
   });
 
   it('names the user as stored, also when the login used another case', async () => {
@@ -115,7 +109,9 @@ describe('HTTP: GET /api/protected', () => {
 
   it('answers 401 to a token from another issuer, signed with the right secret', async () => {
     const { claims } = await claimsOfNewUser();
-    await expectInvalidToken(await get(bearer(jwt.sign(claims, TEST_SECRET, { algorithm: 'HS256', issuer: 'someone-else' }))));
+    await expectInvalidToken(
+      await get(bearer(jwt.sign(claims, TEST_SECRET, { algorithm: 'HS256', issuer: 'someone-else' }))),
+    );
   });
 
   it('answers 401 to a token of another typ, signed with the right secret', async () => {

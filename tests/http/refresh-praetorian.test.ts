@@ -143,7 +143,12 @@ describe('HTTP: POST /api/refresh with the previous access token (praetorian)', 
     const user = await registerUser(app);
     await setActive(app, user.username, false);
     app.clock.advanceSeconds(ACCESS_SECONDS + 1);
-    await expectError(await app.post('/api/refresh', { access_token: user.token }), 403, 'InvalidUserError', INVALID_USER);
+    await expectError(
+      await app.post('/api/refresh', { access_token: user.token }),
+      403,
+      'InvalidUserError',
+      INVALID_USER,
+    );
   });
 
   it('re-reads the roles: a role added since login appears in rls', async () => {
@@ -165,7 +170,10 @@ describe('HTTP: POST /api/refresh with the previous access token (praetorian)', 
     it('answers 401 InvalidTokenHeader to an expired token signed with another secret', async () => {
       const user = await registerUser(app);
       const { iss, ...claims } = decodeJwt(user.token).payload;
-      const forged = jwt.sign(claims, 'another-secret-that-is-also-32-bytes-long!!', { algorithm: 'HS256', issuer: iss as string });
+      const forged = jwt.sign(claims, 'another-secret-that-is-also-32-bytes-long!!', {
+        algorithm: 'HS256',
+        issuer: iss as string,
+      });
       app.clock.advanceSeconds(ACCESS_SECONDS + 1);
       await expectError(await app.post('/api/refresh', { access_token: forged }), 401, 'InvalidTokenHeader');
     });

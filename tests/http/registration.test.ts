@@ -43,7 +43,17 @@ describe('HTTP: POST /api/registration', () => {
       const row = await userRowByName(app, username);
 
       expect(header.alg).to.equal('HS256');
-      expect(Object.keys(payload)).to.include.members(['exp', 'iat', 'id', 'iss', 'jti', 'rf_exp', 'rls', 'sub', 'typ']);
+      expect(Object.keys(payload)).to.include.members([
+        'exp',
+        'iat',
+        'id',
+        'iss',
+        'jti',
+        'rf_exp',
+        'rls',
+        'sub',
+        'typ',
+      ]);
       expect(Object.keys(payload)).to.not.include.members(['password']);
       expect(JSON.stringify(payload)).to.not.contain('argon2');
       expect(payload.iat).to.equal(issuedAt);
@@ -123,14 +133,24 @@ describe('HTTP: POST /api/registration', () => {
   describe('taken usernames → 409 UserExistsError', () => {
     it('refuses the same username', async () => {
       const user = await registerUser(app);
-      await expectError(await register({ username: user.username, password: strongPassword() }), 409, 'UserExistsError', /taken/);
+      await expectError(
+        await register({ username: user.username, password: strongPassword() }),
+        409,
+        'UserExistsError',
+        /taken/,
+      );
     });
 
     it('refuses the same username in another case ("Alice" after "alice")', async () => {
       const username = `alice_${uniqueName()}`;
       await registerUser(app, { username });
       const other = `A${username.slice(1)}`;
-      await expectError(await register({ username: other, password: strongPassword() }), 409, 'UserExistsError', /taken/);
+      await expectError(
+        await register({ username: other, password: strongPassword() }),
+        409,
+        'UserExistsError',
+        /taken/,
+      );
     });
 
     it('refuses an NFKC-equivalent username (fullwidth "ａｌｉｃｅ" after "alice")', async () => {
@@ -139,7 +159,12 @@ describe('HTTP: POST /api/registration', () => {
       const wide = fullwidth(username);
       expect(wide).to.not.equal(username);
       expect(wide.normalize('NFKC')).to.equal(username);
-      await expectError(await register({ username: wide, password: strongPassword() }), 409, 'UserExistsError', /taken/);
+      await expectError(
+        await register({ username: wide, password: strongPassword() }),
+        409,
+        'UserExistsError',
+        /taken/,
+      );
     });
   });
 
@@ -149,14 +174,34 @@ describe('HTTP: POST /api/registration', () => {
       ['a non-string username', () => ({ username: 12345, password: strongPassword() }), /username.*string/],
       ['an empty username', () => ({ username: '', password: strongPassword() }), /username.*1 to 64/],
       ['a 65-character username', () => ({ username: 'u'.repeat(65), password: strongPassword() }), /username.*64/],
-      ['a control character in the username', () => ({ username: `bad\u0007${uniqueName()}`, password: strongPassword() }), /username.*printable/],
+      [
+        'a control character in the username',
+        () => ({ username: `bad\u0007${uniqueName()}`, password: strongPassword() }),
+        /username.*printable/,
+      ],
       ['a missing password', () => ({ username: uniqueName() }), /password/],
       ['a non-string password', () => ({ username: uniqueName(), password: 1234567890 }), /password.*string/],
       ['a password of 7 code points', () => ({ username: uniqueName(), password: 'Xq7#pLm' }), /password.*at least 8/],
-      ['a password of 4 emoji (8 UTF-16 units, 4 code points)', () => ({ username: uniqueName(), password: '🔑🦊🌋🐙' }), /password.*at least 8/],
-      ['a password of 129 code points', () => ({ username: uniqueName(), password: `Aa1!${'x7Qz'.repeat(31)}y` }), /password.*at most 128/],
-      ['a common password ("password123")', () => ({ username: uniqueName(), password: 'password123' }), /password.*common/],
-      ['a common password ("qwertyuiop")', () => ({ username: uniqueName(), password: 'qwertyuiop' }), /password.*common/],
+      [
+        'a password of 4 emoji (8 UTF-16 units, 4 code points)',
+        () => ({ username: uniqueName(), password: '🔑🦊🌋🐙' }),
+        /password.*at least 8/,
+      ],
+      [
+        'a password of 129 code points',
+        () => ({ username: uniqueName(), password: `Aa1!${'x7Qz'.repeat(31)}y` }),
+        /password.*at most 128/,
+      ],
+      [
+        'a common password ("password123")',
+        () => ({ username: uniqueName(), password: 'password123' }),
+        /password.*common/,
+      ],
+      [
+        'a common password ("qwertyuiop")',
+        () => ({ username: uniqueName(), password: 'qwertyuiop' }),
+        /password.*common/,
+      ],
     ];
 
     for (const [name, body, message] of cases) {

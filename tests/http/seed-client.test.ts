@@ -31,7 +31,12 @@ describe('HTTP: bodies from the seed client (text/plain and no content type)', (
   /** POSTs `body` with only a Content-Length header: no Content-Type at all. */
   async function postWithoutContentType(path: string, body: string) {
     const bytes = Buffer.from(body, 'utf8');
-    const response = await rawRequest(app, { method: 'POST', path, headers: { 'Content-Length': bytes.length }, body: bytes });
+    const response = await rawRequest(app, {
+      method: 'POST',
+      path,
+      headers: { 'Content-Length': bytes.length },
+      body: bytes,
+    });
     expect(response.sentHeaders).to.not.have.property('content-type');
     return response;
   }
@@ -47,7 +52,11 @@ describe('HTTP: bodies from the seed client (text/plain and no content type)', (
 
   it('logs in from a text/plain;charset=UTF-8 JSON body', async () => {
     const user = await registerUser(app);
-    const response = await app.post('/api/login', JSON.stringify({ username: user.username, password: user.password }), TEXT_PLAIN);
+    const response = await app.post(
+      '/api/login',
+      JSON.stringify({ username: user.username, password: user.password }),
+      TEXT_PLAIN,
+    );
     const body = await expectTokens(response, 200);
     expect(decodeJwt(body.access_token).payload.id).to.equal(user.id);
   });
@@ -92,7 +101,11 @@ describe('HTTP: bodies from the seed client (text/plain and no content type)', (
   it('answers 401 AuthenticationError, not a parse error, to wrong credentials sent as text/plain', async () => {
     const user = await registerUser(app);
     await expectError(
-      await app.post('/api/login', JSON.stringify({ username: user.username, password: 'Not-The-Passw0rd' }), TEXT_PLAIN),
+      await app.post(
+        '/api/login',
+        JSON.stringify({ username: user.username, password: 'Not-The-Passw0rd' }),
+        TEXT_PLAIN,
+      ),
       401,
       'AuthenticationError',
       'The username and/or password are incorrect',

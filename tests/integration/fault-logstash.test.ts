@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import net from 'node:net';
+import type net from 'node:net';
 import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import { buildApp, buildContainer } from '../../src/composition-root.js';
@@ -163,7 +163,10 @@ describe('Logstash faults at the app level (LOGSTASH_HOST/PORT, caps lowered to 
     let total = 0;
     for (const [kind, statuses] of run.statuses) {
       total += statuses.length;
-      expect(statuses.filter((status) => status !== expected[kind]), `${kind} statuses`).to.deep.equal([]);
+      expect(
+        statuses.filter((status) => status !== expected[kind]),
+        `${kind} statuses`,
+      ).to.deep.equal([]);
     }
     expect(total).to.equal(count);
   }
@@ -208,7 +211,8 @@ describe('Logstash faults at the app level (LOGSTASH_HOST/PORT, caps lowered to 
     this.timeout(20_000);
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
     await database?.drop();
-    if (measurements.length > 0) console.log(`      [fault-logstash]\n${measurements.map((m) => `        ${m}`).join('\n')}`);
+    if (measurements.length > 0)
+      console.log(`      [fault-logstash]\n${measurements.map((m) => `        ${m}`).join('\n')}`);
   });
 
   it('with Logstash reading: every line is shipped, none dropped (the baseline)', async () => {

@@ -46,8 +46,8 @@ function spawnService(env: Record<string, string>): Service & { port: number } {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output = { stdout: '', stderr: '' };
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output.stdout += chunk));
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (output.stderr += chunk));
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output.stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output.stderr += chunk));
   const exited = new Promise<Exit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   return { child, output, exited, port: Number(env.PORT) };
 }
@@ -71,7 +71,8 @@ async function waitHealthy(service: Service): Promise<void> {
 function httpRequest(method: string, path: string, body?: unknown): string {
   const payload = body === undefined ? '' : JSON.stringify(body);
   const headers = [`${method} ${path} HTTP/1.1`, 'Host: 127.0.0.1', 'Connection: keep-alive'];
-  if (body !== undefined) headers.push('Content-Type: application/json', `Content-Length: ${Buffer.byteLength(payload)}`);
+  if (body !== undefined)
+    headers.push('Content-Type: application/json', `Content-Length: ${Buffer.byteLength(payload)}`);
   return `${headers.join('\r\n')}\r\n\r\n${payload}`;
 }
 
@@ -105,7 +106,9 @@ function connection(port: number) {
     /** Resolves once every byte of `request` is on the wire. */
     send: async (request: string) => {
       await connected;
-      await new Promise<void>((resolve, reject) => socket.write(request, (failure) => (failure ? reject(failure) : resolve())));
+      await new Promise<void>((resolve, reject) =>
+        socket.write(request, (failure) => (failure ? reject(failure) : resolve())),
+      );
     },
     /** Resolves with the first `count` answers, or fewer if the connection closes first. */
     answered: async (count: number) => {
@@ -163,7 +166,10 @@ describe('SIGTERM with requests in flight (node --import tsx src/main.ts, extern
 
   /** Resolves with the exit, or 'no exit' after `ms`. */
   const exitWithin = (service: Service, ms: number) =>
-    Promise.race([service.exited, new Promise<'no exit'>((resolve) => setTimeout(() => resolve('no exit'), ms).unref())]);
+    Promise.race([
+      service.exited,
+      new Promise<'no exit'>((resolve) => setTimeout(() => resolve('no exit'), ms).unref()),
+    ]);
 
   before(async () => {
     database = await createTestDatabase();
@@ -195,7 +201,10 @@ describe('SIGTERM with requests in flight (node --import tsx src/main.ts, extern
     const inFlight = [
       ...Array.from({ length: 6 }, () => login),
       ...['a', 'b'].map((suffix) =>
-        httpRequest('POST', '/api/registration', { username: `shutdown_new_${suffix}`, password: credentials.password }),
+        httpRequest('POST', '/api/registration', {
+          username: `shutdown_new_${suffix}`,
+          password: credentials.password,
+        }),
       ),
     ].map((request) => ({ request, connection: connection(service.port) }));
     await Promise.all(inFlight.map(({ request, connection }) => connection.send(request)));
@@ -210,7 +219,9 @@ describe('SIGTERM with requests in flight (node --import tsx src/main.ts, extern
     await inFlight[0]!.connection.send(httpRequest('GET', '/api/ready'));
     const readyOnNewConnection = await getOnNewConnection(service.port, '/api/ready');
 
-    const answers = await Promise.all(inFlight.map(({ connection }, index) => connection.answered(index === 0 ? 2 : 1)));
+    const answers = await Promise.all(
+      inFlight.map(({ connection }, index) => connection.answered(index === 0 ? 2 : 1)),
+    );
     const answeredAt = performance.now();
     // Done with them, as a client would be: the server is not kept waiting for keep-alive connections to time out.
     for (const { connection } of inFlight) connection.socket.end();
@@ -288,7 +299,10 @@ describe('SIGTERM with requests in flight (node --import tsx src/main.ts, extern
         `      [fault-shutdown] keep-alive client: exit ${JSON.stringify(exit)} after ${exitMs.toFixed(0)} ms ` +
           `(${statuses.length} answers: ${[...new Set(statuses)].join(', ')}); after the client left: ${JSON.stringify(eventually)}`,
       );
-      expect(exit, 'exit within 3 s of SIGTERM while a keep-alive client keeps sending').to.deep.equal({ code: 0, signal: null });
+      expect(exit, 'exit within 3 s of SIGTERM while a keep-alive client keeps sending').to.deep.equal({
+        code: 0,
+        signal: null,
+      });
     },
   );
 });

@@ -1,4 +1,4 @@
-import net from 'node:net';
+import type net from 'node:net';
 import os from 'node:os';
 import bunyan from 'bunyan';
 import { expect } from 'chai';
@@ -66,7 +66,16 @@ describe('createLogstashStream (real TCP)', function () {
     const port = await server.listen();
     const logstash = track(createLogstashStream({ host: '127.0.0.1', port }));
     await waitFor(() => logstash.stats().connected, 'the connection');
-    const record = { name: 'n', hostname: 'h', pid: 1, level: 30, msg: 'frozen', time: new Date(0), v: 0, extra: { a: 1 } };
+    const record = {
+      name: 'n',
+      hostname: 'h',
+      pid: 1,
+      level: 30,
+      msg: 'frozen',
+      time: new Date(0),
+      v: 0,
+      extra: { a: 1 },
+    };
     const snapshot = structuredClone(record);
     Object.freeze(record.extra);
 
@@ -147,7 +156,9 @@ describe('createLogstashStream (real TCP)', function () {
       }),
     );
     const port = await server.listen();
-    const logstash = track(createLogstashStream({ host: '127.0.0.1', port, maxBufferedBytes: cap, maxQueuedBytes: cap }));
+    const logstash = track(
+      createLogstashStream({ host: '127.0.0.1', port, maxBufferedBytes: cap, maxQueuedBytes: cap }),
+    );
     const log = loggerFor(logstash);
     await waitFor(() => logstash.stats().connected && paused.length === 1, 'the connection');
 

@@ -75,9 +75,15 @@ describe('migrator', function () {
   it('serializes concurrent runs of a slow, non-idempotent migration', async () => {
     await writeFile(path.join(scratch, '001-slow.sql'), 'SELECT pg_sleep(0.3);\nCREATE TABLE probe (n integer);');
     await writeFile(path.join(scratch, '002-row.sql'), 'INSERT INTO probe VALUES (1);');
-    const runs = await Promise.all([migrate(database.uri, scratch), migrate(database.uri, scratch), migrate(database.uri, scratch)]);
+    const runs = await Promise.all([
+      migrate(database.uri, scratch),
+      migrate(database.uri, scratch),
+      migrate(database.uri, scratch),
+    ]);
     expect(runs.flat().sort()).to.deep.equal(['001-slow.sql', '002-row.sql']);
-    expect(await database.pool.oneFirst(sql.type(z.object({ n: z.number() }))`SELECT count(*)::int AS n FROM probe`)).to.equal(1);
+    expect(
+      await database.pool.oneFirst(sql.type(z.object({ n: z.number() }))`SELECT count(*)::int AS n FROM probe`),
+    ).to.equal(1);
   });
 
   it('applies files in name order and ignores files that are not .sql', async () => {
@@ -158,7 +164,9 @@ describe('migrator', function () {
 
     it('refuses, changing nothing, a seed whose names collide once folded (Alice and alice)', async () => {
       await createSeedTable(database.pool);
-      await database.pool.query(sql.unsafe`INSERT INTO users (username, password) VALUES ('Alice', 'a'), ('alice', 'b')`);
+      await database.pool.query(
+        sql.unsafe`INSERT INTO users (username, password) VALUES ('Alice', 'a'), ('alice', 'b')`,
+      );
       const before = await seedRows(database.pool);
 
       let error: Error | undefined;

@@ -37,7 +37,7 @@ describe('integration: concurrent refresh-token rotation on PostgreSQL', () => {
           refresh_token: string;
           access_token: string;
         };
-        const sid = JSON.parse(Buffer.from(access.split('.')[1]!, 'base64url').toString('utf8')).sid as string;
+        const { sid } = JSON.parse(Buffer.from(access.split('.')[1]!, 'base64url').toString('utf8')) as { sid: string };
 
         const answers = await Promise.all(
           Array.from({ length: PARALLEL }, async () => {
@@ -45,7 +45,10 @@ describe('integration: concurrent refresh-token rotation on PostgreSQL', () => {
             return { status: response.status, body: (await response.json()) as Record<string, unknown> };
           }),
         );
-        expect(answers.map((answer) => answer.status), `round ${round}`).to.deep.equal(Array(PARALLEL).fill(200));
+        expect(
+          answers.map((answer) => answer.status),
+          `round ${round}`,
+        ).to.deep.equal(Array(PARALLEL).fill(200));
         const successors = [...new Set(answers.map((answer) => answer.body.refresh_token))];
         expect(successors, `round ${round}`).to.deep.equal([opaque.successorOf(original)]);
         const successor = successors[0] as string;
@@ -97,7 +100,7 @@ describe('integration: concurrent refresh-token rotation on PostgreSQL', () => {
           ),
         );
         const kinds = outcomes.map((outcome) => outcome.kind).sort();
-        expect(kinds, `round ${round}`).to.deep.equal(['rotated', ...Array(PARALLEL - 1).fill('replayed')].sort());
+        expect(kinds, `round ${round}`).to.deep.equal(['rotated', ...Array<string>(PARALLEL - 1).fill('replayed')].sort());
 
         const rows = await database.pool.any(sql.type(tokenRows)`
           SELECT token_hash, spent_at IS NOT NULL AS spent, successor_hash FROM refresh_tokens

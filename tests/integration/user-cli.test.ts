@@ -49,7 +49,10 @@ describe('admin CLI: npm run user', function () {
   after(() => database.drop());
 
   it('creates a first admin with the password read from stdin, stored as an argon2id hash', async () => {
-    const result = await run(['create', 'root', '--roles', 'admin,user', '--password-stdin'], 'a long admin password\n');
+    const result = await run(
+      ['create', 'root', '--roles', 'admin,user', '--password-stdin'],
+      'a long admin password\n',
+    );
     expect(result.code, result.stderr).to.equal(0);
     expect(result.stdout).to.match(/^created user \d+ "root" with roles admin,user\n$/);
     const row = await userRow('root');

@@ -5,7 +5,10 @@ import path from 'node:path';
 import pg from 'pg';
 import { z } from 'zod';
 import { type DatabasePool, sql } from 'slonik';
-import { type EmbeddedDatabase, startEmbeddedDatabase } from '../../src/infrastructure/persistence/embedded-database.js';
+import {
+  type EmbeddedDatabase,
+  startEmbeddedDatabase,
+} from '../../src/infrastructure/persistence/embedded-database.js';
 import { migrate } from '../../src/infrastructure/persistence/migrator.js';
 import { createDatabasePool } from '../../src/infrastructure/persistence/pool.js';
 

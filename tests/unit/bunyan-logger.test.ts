@@ -24,7 +24,13 @@ describe('BunyanLogger', () => {
 
     const [line, ...rest] = lines();
     expect(rest).to.deep.equal([]);
-    expect(line).to.include({ name: 'jwt-login-test', msg: 'user logged in', level: 30, userId: 'u-1', durationMs: 12 });
+    expect(line).to.include({
+      name: 'jwt-login-test',
+      msg: 'user logged in',
+      level: 30,
+      userId: 'u-1',
+      durationMs: 12,
+    });
     expect(line).to.include({ pid: process.pid, v: 0 });
     expect(line?.route).to.deep.equal({ method: 'POST', path: '/api/login' });
     expect(line?.time).to.be.a('string');

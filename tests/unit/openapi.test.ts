@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import Router from '@koa/router';
+import type Router from '@koa/router';
 import { expect } from 'chai';
 import { parse } from 'yaml';
 import { createApp } from '../../src/interfaces/http/app.js';

@@ -16,7 +16,10 @@ export interface ListUsersOutput {
 export class ListUsers {
   constructor(private readonly users: UserRepository) {}
 
-  async execute(input: { readonly page: number; readonly perPage: number }): Promise<Result<ListUsersOutput, DomainError>> {
+  async execute(input: {
+    readonly page: number;
+    readonly perPage: number;
+  }): Promise<Result<ListUsersOutput, DomainError>> {
     if (!Number.isSafeInteger(input.page) || input.page < 1 || input.page > 1_000_000) {
       return fail(invalidInput('page', 'page must be a whole number from 1'));
     }

@@ -38,7 +38,7 @@ export class UpdateUser {
     if (input.isActive !== undefined && typeof input.isActive !== 'boolean') {
       return fail(invalidInput('is_active', 'is_active must be true or false'));
     }
-    const changes: UserChanges = { roles, isActive: input.isActive as boolean | undefined };
+    const changes: UserChanges = { roles, isActive: input.isActive };
 
     const target =
       'id' in input.target ? { id: input.target.id } : await this.users.findByUsername(input.target.username);
@@ -55,7 +55,12 @@ export class UpdateUser {
         sessions: revoked,
       });
     }
-    this.logger.info('user updated', { event: 'user_updated', user_id: updated.id, roles: updated.roles, is_active: updated.isActive });
+    this.logger.info('user updated', {
+      event: 'user_updated',
+      user_id: updated.id,
+      roles: updated.roles,
+      is_active: updated.isActive,
+    });
     const { passwordHash: _hash, ...user } = updated;
     return ok(user);
   }

@@ -7,7 +7,10 @@ const duration = (example: string) =>
   z.string().transform((text, context) => {
     const seconds = parseDurationSeconds(text);
     if (seconds === null) {
-      context.addIssue({ code: 'custom', message: `must be a duration like 900, 90s, 15m, 24h or 30d (e.g. ${example})` });
+      context.addIssue({
+        code: 'custom',
+        message: `must be a duration like 900, 90s, 15m, 24h or 30d (e.g. ${example})`,
+      });
       return z.NEVER;
     }
     return seconds;
@@ -18,7 +21,12 @@ const integer = (min: number, max: number) =>
     .string()
     .regex(/^\d+$/, `must be a whole number from ${min} to ${max}`)
     .transform(Number)
-    .pipe(z.number().min(min, `must be a whole number from ${min} to ${max}`).max(max, `must be a whole number from ${min} to ${max}`));
+    .pipe(
+      z
+        .number()
+        .min(min, `must be a whole number from ${min} to ${max}`)
+        .max(max, `must be a whole number from ${min} to ${max}`),
+    );
 
 const optionalText = z
   .string()
@@ -133,7 +141,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   if (c.JWT_ACCESS_LIFESPAN > c.JWT_REFRESH_LIFESPAN) {
     throw new ConfigError('JWT_ACCESS_LIFESPAN must not be longer than JWT_REFRESH_LIFESPAN');
   }
-  const origins = (c.CORS_ORIGINS.trim() === '' ? '*' : c.CORS_ORIGINS).split(',')
+  const origins = (c.CORS_ORIGINS.trim() === '' ? '*' : c.CORS_ORIGINS)
+    .split(',')
     .map((origin) => origin.trim())
     .filter(Boolean);
   const badOrigin = origins.find((origin) => origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin));
@@ -169,7 +178,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     trustProxy: c.TRUST_PROXY === 'true' || c.TRUST_PROXY === '1',
     bodyLimit: c.BODY_LIMIT,
     logLevel: c.LOG_LEVEL,
-    logstash: c.LOGSTASH_HOST === undefined ? undefined : Object.freeze({ host: c.LOGSTASH_HOST, port: c.LOGSTASH_PORT }),
+    logstash:
+      c.LOGSTASH_HOST === undefined ? undefined : Object.freeze({ host: c.LOGSTASH_HOST, port: c.LOGSTASH_PORT }),
     corsOrigins: origins.includes('*') ? '*' : Object.freeze(origins),
   });
 }

@@ -16,9 +16,9 @@ export interface BunyanLoggerOptions {
 export interface BunyanLoggerHandle {
   readonly logger: BunyanLogger;
   /** Closes the Logstash connection (see `LogstashStream.close`); stdout is left open. */
-  close(): Promise<void>;
+  close: () => Promise<void>;
   /** Undefined when no Logstash was configured. */
-  logstashStats(): LogstashStats | undefined;
+  logstashStats: () => LogstashStats | undefined;
 }
 
 type PortLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -143,7 +143,8 @@ function toJsonValue(value: unknown, ancestors: readonly object[]): unknown {
   try {
     if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString();
     if (value instanceof Error) return toJsonValue(bunyan.stdSerializers.err(value), path);
-    if (Array.isArray(value)) return Array.from({ length: value.length }, (_, index) => toJsonValue(read(value, index), path));
+    if (Array.isArray(value))
+      return Array.from({ length: value.length }, (_, index) => toJsonValue(read(value, index), path));
     const toJSON = (value as { toJSON?: unknown }).toJSON;
     if (typeof toJSON === 'function') return toJsonValue(toJSON.call(value), path);
     const copy: Record<string, unknown> = {};

@@ -82,7 +82,11 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     }
     const code = (current as { code?: unknown }).code;
     if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true;
-    if (/timeout exceeded when trying to connect|Connection terminated|connect ECONNREFUSED|Query read timeout/i.test(current.message)) {
+    if (
+      /timeout exceeded when trying to connect|Connection terminated|connect ECONNREFUSED|Query read timeout/i.test(
+        current.message,
+      )
+    ) {
       return true;
     }
     current = (current as { cause?: unknown }).cause;

@@ -1,6 +1,10 @@
 import { type DatabasePool, sql } from 'slonik';
 import { z } from 'zod';
-import type { RotationOutcome, RotationRequest, SessionRepository } from '../../application/ports/session-repository.js';
+import type {
+  RotationOutcome,
+  RotationRequest,
+  SessionRepository,
+} from '../../application/ports/session-repository.js';
 import type { RevocationReason, Session } from '../../domain/session.js';
 import type { UserId } from '../../domain/user.js';
 
@@ -14,7 +18,11 @@ const sessionColumns = {
   revoked_ms: z.number().nullable(),
 };
 const sessionRow = z.object(sessionColumns);
-const tokenRow = z.object({ ...sessionColumns, spent_ms: z.number().nullable(), successor_hash: z.string().nullable() });
+const tokenRow = z.object({
+  ...sessionColumns,
+  spent_ms: z.number().nullable(),
+  successor_hash: z.string().nullable(),
+});
 
 const toSession = (row: z.infer<typeof sessionRow>): Session => ({
   id: row.id,
@@ -80,7 +88,9 @@ export class SlonikSessionRepository implements SessionRepository {
 
   async findById(id: string): Promise<Session | null> {
     if (!UUID.test(id)) return null;
-    const row = await this.pool.maybeOne(sql.type(sessionRow)`SELECT ${SESSION_SELECT} FROM sessions s WHERE s.id = ${id}`);
+    const row = await this.pool.maybeOne(
+      sql.type(sessionRow)`SELECT ${SESSION_SELECT} FROM sessions s WHERE s.id = ${id}`,
+    );
     return row && toSession(row);
   }
 

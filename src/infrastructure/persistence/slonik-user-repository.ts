@@ -51,7 +51,10 @@ export class SlonikUserRepository implements UserRepository {
         RETURNING id, username, password, roles, is_active`);
       return ok(toUser(row));
     } catch (error) {
-      if (error instanceof UniqueIntegrityConstraintViolationError && USERNAME_CONSTRAINTS.has(error.constraint ?? '')) {
+      if (
+        error instanceof UniqueIntegrityConstraintViolationError &&
+        USERNAME_CONSTRAINTS.has(error.constraint ?? '')
+      ) {
         return fail('UserExists');
       }
       throw error;

@@ -64,10 +64,24 @@ export class FlexibleRateLimits implements RateLimits {
             // Deletes rows expired over an hour ago every 5 minutes (an unref'd timer), so the table stays small.
             clearExpiredByTimeout: true,
           });
-    this.perUser = limiter({ keyPrefix: 'login-user', points: settings.loginFailuresPerUser, duration: FAILURE_MEMORY_SECONDS, blockDuration: settings.loginLockoutSeconds });
-    this.perClient = limiter({ keyPrefix: 'login-client', points: settings.loginFailuresPerClientPerHour, duration: 3600, blockDuration: 3600 });
+    this.perUser = limiter({
+      keyPrefix: 'login-user',
+      points: settings.loginFailuresPerUser,
+      duration: FAILURE_MEMORY_SECONDS,
+      blockDuration: settings.loginLockoutSeconds,
+    });
+    this.perClient = limiter({
+      keyPrefix: 'login-client',
+      points: settings.loginFailuresPerClientPerHour,
+      duration: 3600,
+      blockDuration: 3600,
+    });
     this.actions = {
-      registration: limiter({ keyPrefix: 'registration', points: settings.registrationsPerClientPerHour, duration: 3600 }),
+      registration: limiter({
+        keyPrefix: 'registration',
+        points: settings.registrationsPerClientPerHour,
+        duration: 3600,
+      }),
       refresh: limiter({ keyPrefix: 'refresh', points: settings.refreshesPerClientPerMinute, duration: 60 }),
     };
   }

@@ -37,7 +37,9 @@ export class JwtTokenSigner implements TokenSigner {
   private readonly issuer: string;
 
   constructor(options: JwtTokenSignerOptions) {
-    this.key = createSecretKey(typeof options.secret === 'string' ? Buffer.from(options.secret, 'utf8') : options.secret);
+    this.key = createSecretKey(
+      typeof options.secret === 'string' ? Buffer.from(options.secret, 'utf8') : options.secret,
+    );
     this.issuer = options.issuer;
   }
 
@@ -66,7 +68,7 @@ export class JwtTokenSigner implements TokenSigner {
       const issue = parsed.error.issues[0];
       return { status: 'invalid', reason: `claim ${issue?.path.join('.') || '?'}: ${issue?.message ?? 'invalid'}` };
     }
-    const { sub, typ, ...claims } = parsed.data;
+    const { sub, typ: _typ, ...claims } = parsed.data;
     if (sub !== String(claims.id)) return { status: 'invalid', reason: 'sub does not match id' };
     return claims.exp <= nowSeconds ? { status: 'expired', claims } : { status: 'valid', claims };
   }

@@ -5,7 +5,7 @@ import type { CommonPasswords } from '../../application/ports/common-passwords.j
 export class ZxcvbnCommonPasswords implements CommonPasswords {
   private readonly passwords: ReadonlySet<string>;
 
-  constructor(passwords: Iterable<string> = dictionary['passwords-common'] as string[]) {
+  constructor(passwords: Iterable<string> = dictionary['passwords-common']) {
     this.passwords = new Set([...passwords].map((password) => password.toLowerCase()));
   }
 

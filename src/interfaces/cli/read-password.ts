@@ -6,7 +6,9 @@ export async function readPassword(stdin: NodeJS.ReadStream, prompt: NodeJS.Writ
   if (!stdin.isTTY) {
     const chunks: Buffer[] = [];
     for await (const chunk of stdin) chunks.push(Buffer.from(chunk as Buffer));
-    return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+    return Buffer.concat(chunks)
+      .toString('utf8')
+      .replace(/\r?\n$/, '');
   }
   prompt.write('Password: ');
   stdin.setRawMode(true);

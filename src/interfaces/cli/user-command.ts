@@ -45,7 +45,11 @@ const splitRoles = (text: string) =>
  * The admin CLI: create a user (a first admin needs no SQL), activate or deactivate one, set roles.
  * @returns the process exit code: 0 done, 2 usage error, 3 refused (validation, taken, not found).
  */
-export async function runUserCommand(args: readonly string[], io: CommandIo, deps: UserCommandDependencies): Promise<number> {
+export async function runUserCommand(
+  args: readonly string[],
+  io: CommandIo,
+  deps: UserCommandDependencies,
+): Promise<number> {
   const [command, username, ...rest] = args;
   if (!command || !username || username.startsWith('--')) {
     io.err(USAGE);
@@ -63,7 +67,9 @@ export async function runUserCommand(args: readonly string[], io: CommandIo, dep
           continue;
         }
         if (flag === '--password' || flag?.startsWith('--password=')) {
-          io.err('refusing --password: a password on the command line leaks into shell history and ps; pipe it on stdin');
+          io.err(
+            'refusing --password: a password on the command line leaks into shell history and ps; pipe it on stdin',
+          );
           return EXIT.usage;
         }
         io.err(`unknown argument ${JSON.stringify(flag)}\n${USAGE}`);
@@ -75,7 +81,9 @@ export async function runUserCommand(args: readonly string[], io: CommandIo, dep
         io.err(`cannot create ${JSON.stringify(username)}: ${describe(result.error)}`);
         return EXIT.refused;
       }
-      io.out(`created user ${result.value.id} ${JSON.stringify(result.value.username)} with roles ${result.value.roles.join(',')}`);
+      io.out(
+        `created user ${result.value.id} ${JSON.stringify(result.value.username)} with roles ${result.value.roles.join(',')}`,
+      );
       return EXIT.ok;
     }
     case 'set-active': {
@@ -89,7 +97,9 @@ export async function runUserCommand(args: readonly string[], io: CommandIo, dep
         io.err(`cannot update ${JSON.stringify(username)}: ${describe(result.error)}`);
         return EXIT.refused;
       }
-      io.out(`user ${result.value.id} ${JSON.stringify(result.value.username)} is ${result.value.isActive ? 'active' : 'inactive'}`);
+      io.out(
+        `user ${result.value.id} ${JSON.stringify(result.value.username)} is ${result.value.isActive ? 'active' : 'inactive'}`,
+      );
       return EXIT.ok;
     }
     case 'set-roles': {
@@ -102,7 +112,9 @@ export async function runUserCommand(args: readonly string[], io: CommandIo, dep
         io.err(`cannot update ${JSON.stringify(username)}: ${describe(result.error)}`);
         return EXIT.refused;
       }
-      io.out(`user ${result.value.id} ${JSON.stringify(result.value.username)} has roles ${result.value.roles.join(',')}`);
+      io.out(
+        `user ${result.value.id} ${JSON.stringify(result.value.username)} has roles ${result.value.roles.join(',')}`,
+      );
       return EXIT.ok;
     }
     default:

@@ -16,7 +16,11 @@ export function domainErrorToHttp(error: DomainError): HttpError {
     case 'InactiveUser':
       return new HttpError(403, 'InvalidUserError', 'The user is not valid or has had access revoked');
     case 'InvalidToken':
-      return new HttpError(401, 'InvalidTokenHeader', 'The token is not a valid access token (malformed, forged, wrong algorithm or wrong type)');
+      return new HttpError(
+        401,
+        'InvalidTokenHeader',
+        'The token is not a valid access token (malformed, forged, wrong algorithm or wrong type)',
+      );
     case 'ExpiredAccess':
       return new HttpError(401, 'ExpiredAccessError', 'access permission has expired');
     case 'ExpiredRefresh':

@@ -76,7 +76,13 @@ describe('domain: password policy', () => {
   });
 
   it('allows any characters: spaces, symbols, control characters and other scripts', () => {
-    for (const password of ['  spaces  ', 'pa\u0000ss\tword', 'пароль-очень-длинный', '密码密码密码密码', '"\'<>;--\\']) {
+    for (const password of [
+      '  spaces  ',
+      'pa\u0000ss\tword',
+      'пароль-очень-длинный',
+      '密码密码密码密码',
+      '"\'<>;--\\',
+    ]) {
       expect(accepted(password), JSON.stringify(password)).to.equal(password.normalize('NFKC'));
     }
   });

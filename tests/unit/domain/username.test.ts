@@ -29,11 +29,23 @@ describe('domain: validateUsername', () => {
     expect(validateUsername('x').ok).to.equal(true);
     expect(validateUsername('x'.repeat(64)).ok).to.equal(true);
     expect(refusal('')).to.deep.equal({ field: 'username', message: 'username must be 1 to 64 characters' });
-    expect(refusal('x'.repeat(65))).to.deep.equal({ field: 'username', message: 'username must be 1 to 64 characters' });
+    expect(refusal('x'.repeat(65))).to.deep.equal({
+      field: 'username',
+      message: 'username must be 1 to 64 characters',
+    });
   });
 
   it('refuses control, format, line-separator and private-use characters', () => {
-    for (const name of ['al\u0000ice', 'al\tice', 'ali\nce', 'al\u200bice', 'al\u2028ice', 'al\u202eice', 'al\ue000ice', 'al\u007fice']) {
+    for (const name of [
+      'al\u0000ice',
+      'al\tice',
+      'ali\nce',
+      'al\u200bice',
+      'al\u2028ice',
+      'al\u202eice',
+      'al\ue000ice',
+      'al\u007fice',
+    ]) {
       expect(refusal(name), JSON.stringify(name)).to.deep.equal({
         field: 'username',
         message: 'username must contain only printable characters',
@@ -56,7 +68,10 @@ describe('domain: validateUsername', () => {
 
   it('refuses anything that is not a string', () => {
     for (const input of [undefined, null, 42, true, ['alice'], { username: 'alice' }]) {
-      expect(refusal(input), JSON.stringify(input)).to.deep.equal({ field: 'username', message: 'username must be a string' });
+      expect(refusal(input), JSON.stringify(input)).to.deep.equal({
+        field: 'username',
+        message: 'username must be a string',
+      });
     }
   });
 });

@@ -53,7 +53,9 @@ describe('config: loadConfig', () => {
   ] as const) {
     it(`parses the duration "${text}" as ${seconds} seconds, for both lifespans`, () => {
       expect(loadConfig({ JWT_ACCESS_LIFESPAN: text }).accessLifespanSeconds).to.equal(seconds);
-      expect(loadConfig({ JWT_ACCESS_LIFESPAN: '60', JWT_REFRESH_LIFESPAN: text }).refreshLifespanSeconds).to.equal(seconds);
+      expect(loadConfig({ JWT_ACCESS_LIFESPAN: '60', JWT_REFRESH_LIFESPAN: text }).refreshLifespanSeconds).to.equal(
+        seconds,
+      );
     });
   }
 

@@ -31,7 +31,8 @@ const payload = (changes: Record<string, unknown> = {}): Record<string, unknown>
 const forge = (body: Record<string, unknown>, options: jwt.SignOptions = {}, key: jwt.Secret = SECRET): string =>
   jwt.sign(body, key, { algorithm: 'HS256', ...('iat' in body ? {} : { noTimestamp: true }), ...options });
 
-const b64 = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
+const b64 = (value: unknown) =>
+  Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
 
 /** A correctly HS256-signed token with claims jsonwebtoken would refuse to sign (wrong types). */
 const rawSign = (body: Record<string, unknown>): string => {

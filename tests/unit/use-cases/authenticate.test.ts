@@ -25,9 +25,18 @@ describe('use case: Authenticate', () => {
     const now = Math.floor(s.clock.now() / 1000);
     expect(result.value.userId).to.equal(id);
     expect(result.value.expiresIn).to.equal(900);
-    expect(result.value.claims).to.deep.include({ id, rls: 'user', iat: now, exp: now + 900, rf_exp: now + 30 * 86400 });
+    expect(result.value.claims).to.deep.include({
+      id,
+      rls: 'user',
+      iat: now,
+      exp: now + 900,
+      rf_exp: now + 30 * 86400,
+    });
     expect(result.value.claims.jti).to.be.a('string').and.not.equal('');
-    expect(s.signer.verify(result.value.accessToken, now)).to.deep.equal({ status: 'valid', claims: result.value.claims });
+    expect(s.signer.verify(result.value.accessToken, now)).to.deep.equal({
+      status: 'valid',
+      claims: result.value.claims,
+    });
   });
 
   it('finds the user whatever the case or width of the name typed', async () => {
@@ -83,7 +92,9 @@ describe('use case: Authenticate', () => {
       ok: false,
       error: { code: 'InactiveUser' },
     });
-    expect(await s.authenticate.execute({ client: CLIENT, username: 'Alice', password: 'wrong password' })).to.deep.equal({
+    expect(
+      await s.authenticate.execute({ client: CLIENT, username: 'Alice', password: 'wrong password' }),
+    ).to.deep.equal({
       ok: false,
       error: { code: 'InvalidCredentials' },
     });
@@ -128,7 +139,9 @@ describe('use case: Authenticate', () => {
     await s.authenticate.execute({ client: CLIENT, username: 'Alice', password: 'guess-two-456' });
 
     expect(warn.callCount).to.equal(2);
-    expect(s.logger.events('login_failure').map((line) => ({ level: line.level, user_id: line.fields.user_id }))).to.deep.equal([
+    expect(
+      s.logger.events('login_failure').map((line) => ({ level: line.level, user_id: line.fields.user_id })),
+    ).to.deep.equal([
       { level: 'warn', user_id: null },
       { level: 'warn', user_id: id },
     ]);
@@ -146,7 +159,15 @@ describe('use case: Authenticate', () => {
 
     const written = JSON.stringify(s.logger.lines);
     expect(s.logger.lines.length).to.be.greaterThan(3);
-    for (const secret of [PASSWORD, 'guess-one-123', 'guess-two-456', 'fake$', 'dummy', ok.ok ? ok.value.accessToken : '?', ok.ok ? ok.value.refreshToken : '?']) {
+    for (const secret of [
+      PASSWORD,
+      'guess-one-123',
+      'guess-two-456',
+      'fake$',
+      'dummy',
+      ok.ok ? ok.value.accessToken : '?',
+      ok.ok ? ok.value.refreshToken : '?',
+    ]) {
       expect(written).to.not.include(secret);
     }
   });

@@ -42,7 +42,9 @@ describe('UpdateUser over the in-memory fakes', () => {
 
     // reactivation brings nothing back
     value(await services.updateUser.execute({ target: { id: alice.id }, isActive: true }));
-    expect(error(await services.verifyAccessToken.execute({ token: first.accessToken }))).to.deep.equal({ code: 'RevokedToken' });
+    expect(error(await services.verifyAccessToken.execute({ token: first.accessToken }))).to.deep.equal({
+      code: 'RevokedToken',
+    });
     expect(error(await services.refreshToken.execute({ refreshToken: second.refreshToken }))).to.deep.equal({
       code: 'InvalidRefreshToken',
     });
@@ -140,7 +142,9 @@ describe('Logout over the in-memory fakes', () => {
 
     expect((await services.sessions.findById(mine.claims.sid))!.revokedAt).to.equal(services.clock.now());
     expect((await services.sessions.findById(otherDevice.claims.sid))!.revokedAt).to.equal(null);
-    expect(error(await services.verifyAccessToken.execute({ token: mine.accessToken }))).to.deep.equal({ code: 'RevokedToken' });
+    expect(error(await services.verifyAccessToken.execute({ token: mine.accessToken }))).to.deep.equal({
+      code: 'RevokedToken',
+    });
     expect(error(await services.refreshToken.execute({ refreshToken: mine.refreshToken }))).to.deep.equal({
       code: 'InvalidRefreshToken',
     });

@@ -31,7 +31,12 @@ describe('RefreshToken (rotation) over the in-memory fakes', () => {
     services = fakeServices();
     user = value(await services.createUser.execute({ username: 'alice', password: PASSWORD }));
     const issued = await services.sessionStarter.start(user);
-    login = { accessToken: issued.accessToken, refreshToken: issued.refreshToken, sid: issued.claims.sid, jti: issued.claims.jti };
+    login = {
+      accessToken: issued.accessToken,
+      refreshToken: issued.refreshToken,
+      sid: issued.claims.sid,
+      jti: issued.claims.jti,
+    };
   });
 
   const rotate = (refreshToken: string): Promise<Result<RefreshTokenOutput, DomainError>> =>
@@ -81,7 +86,11 @@ describe('RefreshToken (rotation) over the in-memory fakes', () => {
     expect(error(await rotate(first.refreshToken!))).to.deep.equal({ code: 'InvalidRefreshToken' });
     const verified = await services.verifyAccessToken.execute({ token: first.accessToken });
     expect(error(verified)).to.deep.equal({ code: 'RevokedToken' });
-    expect(http(error(verified))).to.deep.equal({ status: 403, error: 'BlacklistedError', message: 'Token has a blacklisted jti' });
+    expect(http(error(verified))).to.deep.equal({
+      status: 403,
+      error: 'BlacklistedError',
+      message: 'Token has a blacklisted jti',
+    });
   });
 
   it('reused: a replay exactly 10 s (the grace window) after spending revokes', async () => {

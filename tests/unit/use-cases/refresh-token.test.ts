@@ -19,9 +19,15 @@ describe('use case: RefreshToken (flask-praetorian refresh)', () => {
   it('refuses with EarlyRefresh while the access token is still valid', async () => {
     const s = fakeServices();
     const { token } = await login(s);
-    expect(await s.refreshToken.execute({ accessToken: token })).to.deep.equal({ ok: false, error: { code: 'EarlyRefresh' } });
+    expect(await s.refreshToken.execute({ accessToken: token })).to.deep.equal({
+      ok: false,
+      error: { code: 'EarlyRefresh' },
+    });
     s.clock.advanceSeconds(ACCESS - 1);
-    expect(await s.refreshToken.execute({ accessToken: token })).to.deep.equal({ ok: false, error: { code: 'EarlyRefresh' } });
+    expect(await s.refreshToken.execute({ accessToken: token })).to.deep.equal({
+      ok: false,
+      error: { code: 'EarlyRefresh' },
+    });
   });
 
   it('reissues an expired token keeping jti, id and rf_exp, with a fresh iat and exp', async () => {
@@ -43,7 +49,10 @@ describe('use case: RefreshToken (flask-praetorian refresh)', () => {
       rf_exp: claims.rf_exp,
     });
     expect(result.value.expiresIn).to.equal(ACCESS);
-    expect(s.signer.verify(result.value.accessToken, now)).to.deep.equal({ status: 'valid', claims: result.value.claims });
+    expect(s.signer.verify(result.value.accessToken, now)).to.deep.equal({
+      status: 'valid',
+      claims: result.value.claims,
+    });
   });
 
   it('never lets the new token outlive rf_exp: exp = min(now + access lifespan, rf_exp)', async () => {
@@ -64,9 +73,15 @@ describe('use case: RefreshToken (flask-praetorian refresh)', () => {
     const { token, claims } = await login(s);
     expect(claims.rf_exp).to.equal(claims.iat + REFRESH);
     s.clock.set(claims.rf_exp * 1000);
-    expect(await s.refreshToken.execute({ accessToken: token })).to.deep.equal({ ok: false, error: { code: 'ExpiredRefresh' } });
+    expect(await s.refreshToken.execute({ accessToken: token })).to.deep.equal({
+      ok: false,
+      error: { code: 'ExpiredRefresh' },
+    });
     s.clock.advanceSeconds(1);
-    expect(await s.refreshToken.execute({ accessToken: token })).to.deep.equal({ ok: false, error: { code: 'ExpiredRefresh' } });
+    expect(await s.refreshToken.execute({ accessToken: token })).to.deep.equal({
+      ok: false,
+      error: { code: 'ExpiredRefresh' },
+    });
   });
 
   it('chains: a refreshed token, once expired, refreshes again under the same jti and rf_exp', async () => {
@@ -98,7 +113,10 @@ describe('use case: RefreshToken (flask-praetorian refresh)', () => {
     await s.users.replace(id, { isActive: false });
     s.clock.advanceSeconds(ACCESS + 1);
 
-    expect(await s.refreshToken.execute({ accessToken: token })).to.deep.equal({ ok: false, error: { code: 'InactiveUser' } });
+    expect(await s.refreshToken.execute({ accessToken: token })).to.deep.equal({
+      ok: false,
+      error: { code: 'InactiveUser' },
+    });
     expect(s.logger.events('refresh_inactive_user').map((line) => line.fields.user_id)).to.deep.equal([id]);
   });
 
@@ -110,8 +128,19 @@ describe('use case: RefreshToken (flask-praetorian refresh)', () => {
       { id: sid, userId: 4242, createdAt: s.clock.now(), expiresAt: s.clock.now() + 3600_000, revokedAt: null },
       s.opaqueTokens.digest('unused-refresh-token'),
     );
-    const ghost = s.signer.sign({ iat: now - ACCESS - 10, exp: now - 10, jti: 'ghost', sid, id: 4242, rls: 'admin', rf_exp: now + 3600 });
-    expect(await s.refreshToken.execute({ accessToken: ghost })).to.deep.equal({ ok: false, error: { code: 'InactiveUser' } });
+    const ghost = s.signer.sign({
+      iat: now - ACCESS - 10,
+      exp: now - 10,
+      jti: 'ghost',
+      sid,
+      id: 4242,
+      rls: 'admin',
+      rf_exp: now + 3600,
+    });
+    expect(await s.refreshToken.execute({ accessToken: ghost })).to.deep.equal({
+      ok: false,
+      error: { code: 'InactiveUser' },
+    });
   });
 
   it('refuses garbage with InvalidToken', async () => {

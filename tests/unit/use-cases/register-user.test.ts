@@ -65,16 +65,66 @@ describe('use case: RegisterUser', () => {
   });
 
   const invalid: { name: string; input: { username: unknown; password: unknown }; field: string; message: string }[] = [
-    { name: 'a non-string username', input: { username: 42, password: PASSWORD }, field: 'username', message: 'username must be a string' },
-    { name: 'a missing username', input: { username: undefined, password: PASSWORD }, field: 'username', message: 'username must be a string' },
-    { name: 'an empty username', input: { username: '', password: PASSWORD }, field: 'username', message: 'username must be 1 to 64 characters' },
-    { name: 'a 65-character username', input: { username: 'u'.repeat(65), password: PASSWORD }, field: 'username', message: 'username must be 1 to 64 characters' },
-    { name: 'a username with a control character', input: { username: 'bo\u0000b', password: PASSWORD }, field: 'username', message: 'username must contain only printable characters' },
-    { name: 'a padded username', input: { username: ' bob ', password: PASSWORD }, field: 'username', message: 'username must not start or end with white space' },
-    { name: 'a non-string password', input: { username: 'bob', password: 12345678 }, field: 'password', message: 'password must be a string' },
-    { name: 'a 7-character password', input: { username: 'bob', password: 'abc1234' }, field: 'password', message: 'password must be at least 8 characters' },
-    { name: 'a 129-character password', input: { username: 'bob', password: 'p'.repeat(129) }, field: 'password', message: 'password must be at most 128 characters' },
-    { name: 'a common password', input: { username: 'bob', password: 'PassWord' }, field: 'password', message: 'password is too common; choose one that is not on a list of common passwords' },
+    {
+      name: 'a non-string username',
+      input: { username: 42, password: PASSWORD },
+      field: 'username',
+      message: 'username must be a string',
+    },
+    {
+      name: 'a missing username',
+      input: { username: undefined, password: PASSWORD },
+      field: 'username',
+      message: 'username must be a string',
+    },
+    {
+      name: 'an empty username',
+      input: { username: '', password: PASSWORD },
+      field: 'username',
+      message: 'username must be 1 to 64 characters',
+    },
+    {
+      name: 'a 65-character username',
+      input: { username: 'u'.repeat(65), password: PASSWORD },
+      field: 'username',
+      message: 'username must be 1 to 64 characters',
+    },
+    {
+      name: 'a username with a control character',
+      input: { username: 'bo\u0000b', password: PASSWORD },
+      field: 'username',
+      message: 'username must contain only printable characters',
+    },
+    {
+      name: 'a padded username',
+      input: { username: ' bob ', password: PASSWORD },
+      field: 'username',
+      message: 'username must not start or end with white space',
+    },
+    {
+      name: 'a non-string password',
+      input: { username: 'bob', password: 12345678 },
+      field: 'password',
+      message: 'password must be a string',
+    },
+    {
+      name: 'a 7-character password',
+      input: { username: 'bob', password: 'abc1234' },
+      field: 'password',
+      message: 'password must be at least 8 characters',
+    },
+    {
+      name: 'a 129-character password',
+      input: { username: 'bob', password: 'p'.repeat(129) },
+      field: 'password',
+      message: 'password must be at most 128 characters',
+    },
+    {
+      name: 'a common password',
+      input: { username: 'bob', password: 'PassWord' },
+      field: 'password',
+      message: 'password is too common; choose one that is not on a list of common passwords',
+    },
   ];
   for (const { name, input, field, message } of invalid) {
     it(`refuses ${name} with InvalidInput on "${field}" and stores nothing`, async () => {

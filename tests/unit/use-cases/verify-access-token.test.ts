@@ -1,19 +1,41 @@
 import { expect } from 'chai';
 import { type FakeServices, fakeServices } from '../../support/fake-services.js';
 
-async function login(s: FakeServices, username = 'Alice'): Promise<{ id: number; token: string; jti: string; sid: string }> {
+async function login(
+  s: FakeServices,
+  username = 'Alice',
+): Promise<{ id: number; token: string; jti: string; sid: string }> {
   const result = await s.registerUser.execute({ username, password: 'correct horse battery staple' });
   if (!result.ok) throw new Error(`registration failed: ${JSON.stringify(result.error)}`);
-  return { id: result.value.userId, token: result.value.accessToken, jti: result.value.claims.jti, sid: result.value.claims.sid };
+  return {
+    id: result.value.userId,
+    token: result.value.accessToken,
+    jti: result.value.claims.jti,
+    sid: result.value.claims.sid,
+  };
 }
 
 /** A token our signer would issue, for a session that exists, for a user id that may not. */
 async function tokenForUserId(s: FakeServices, userId: number): Promise<string> {
   const now = s.clock.now();
-  const session = { id: '00000000-0000-4000-8000-00000000abcd', userId, createdAt: now, expiresAt: now + 86400_000, revokedAt: null };
+  const session = {
+    id: '00000000-0000-4000-8000-00000000abcd',
+    userId,
+    createdAt: now,
+    expiresAt: now + 86400_000,
+    revokedAt: null,
+  };
   await s.sessions.start(session, s.opaqueTokens.digest('unused-refresh-token'));
   const iat = Math.floor(now / 1000);
-  return s.signer.sign({ iat, exp: iat + 900, jti: 'jti-ghost', sid: session.id, id: userId, rls: 'user', rf_exp: iat + 86400 });
+  return s.signer.sign({
+    iat,
+    exp: iat + 900,
+    jti: 'jti-ghost',
+    sid: session.id,
+    id: userId,
+    rls: 'user',
+    rf_exp: iat + 86400,
+  });
 }
 
 describe('use case: VerifyAccessToken', () => {
@@ -69,7 +91,13 @@ describe('use case: VerifyAccessToken', () => {
     const { id } = await login(s);
     const iat = Math.floor(s.clock.now() / 1000);
     const token = s.signer.sign({
-      iat, exp: iat + 900, jti: 'j', sid: '00000000-0000-4000-8000-0000000fffff', id, rls: 'user', rf_exp: iat + 86400,
+      iat,
+      exp: iat + 900,
+      jti: 'j',
+      sid: '00000000-0000-4000-8000-0000000fffff',
+      id,
+      rls: 'user',
+      rf_exp: iat + 86400,
     });
     expect(await s.verifyAccessToken.execute({ token })).to.deep.equal({ ok: false, error: { code: 'RevokedToken' } });
   });

@@ -41,7 +41,10 @@ export function parseBody(limit: string): Middleware<AppState> {
 }
 
 /** The request body as sent: parsed JSON, a string (text bodies), or undefined when there was none. */
-export type RequestBody = { readonly kind: 'json'; readonly value: unknown } | { readonly kind: 'text'; readonly value: string } | { readonly kind: 'none' };
+export type RequestBody =
+  | { readonly kind: 'json'; readonly value: unknown }
+  | { readonly kind: 'text'; readonly value: string }
+  | { readonly kind: 'none' };
 
 export function requestBody(ctx: Context): RequestBody {
   const body = (ctx.request as { body?: unknown }).body;

@@ -76,7 +76,6 @@ function previousAccessToken(ctx: Context): string | undefined {
 
 /** Adds the routes to `router`. */
 export function authRoutes(router: Router<AppState>, deps: AuthRoutesDependencies): void {
-
   router.post('/api/registration', rateLimit('registration', deps.rateLimits, deps.logger), async (ctx) => {
     const body = jsonObjectBody(ctx, CREDENTIALS);
     const result = await deps.registerUser.execute({ username: body.username, password: body.password });
@@ -86,7 +85,11 @@ export function authRoutes(router: Router<AppState>, deps: AuthRoutesDependencie
 
   router.post('/api/login', async (ctx) => {
     const body = jsonObjectBody(ctx, CREDENTIALS);
-    const result = await deps.authenticate.execute({ username: body.username, password: body.password, client: ctx.ip });
+    const result = await deps.authenticate.execute({
+      username: body.username,
+      password: body.password,
+      client: ctx.ip,
+    });
     if (!result.ok) throw domainErrorToHttp(result.error);
     sendTokens(ctx, 200, result.value);
   });

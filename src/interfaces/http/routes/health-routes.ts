@@ -9,7 +9,6 @@ export interface HealthRoutesDependencies {
 
 /** Adds the routes to `router`. */
 export function healthRoutes(router: Router<AppState>, deps: HealthRoutesDependencies): void {
-
   router.get('/api/', (ctx) => {
     ctx.body = { 'JWT Server Application': 'Running!' };
   });

@@ -12,7 +12,6 @@ export interface ProtectedRoutesDependencies {
 
 /** Adds the routes to `router`. */
 export function protectedRoutes(router: Router<AppState>, deps: ProtectedRoutesDependencies): void {
-
   router.get('/api/protected', requireAuth(deps.verifyAccessToken), async (ctx) => {
     const result = await deps.getSecret.execute({ principal: ctx.state.principal! });
     if (!result.ok) throw domainErrorToHttp(result.error);
