@@ -1,7 +1,8 @@
 'use strict';
 /**
  * Dependencies point inward (STYLE.md): domain <- application <- infrastructure, interfaces.
- * Only src/composition-root.ts and the entry points src/main.ts (server) and src/cli.ts (admin CLI) see every layer.
+ * Only the roots see every layer: src/composition-root.ts (the container), src/service.ts (the one boot path) and the
+ * entry points src/main.ts (server) and src/cli.ts (admin CLI).
  *
  * Run: npx depcruise src --config .dependency-cruiser.cjs --output-type err
  * Enforced by tests/unit/architecture.test.ts.
@@ -23,11 +24,20 @@ module.exports = {
       name: 'application-sees-only-domain',
       comment:
         'src/application (use cases and ports) imports only src/application and src/domain. No npm package ' +
-        '(inversify, koa, @koa/*, slonik, pg, argon2, jsonwebtoken, bunyan, zod ...) and no node: builtin; ' +
-        'adapters in infrastructure do that work behind a port.',
+        '(koa, @koa/*, slonik, pg, argon2, jsonwebtoken, bunyan, zod ...) and no node: builtin; adapters in ' +
+        'infrastructure do that work behind a port. The one exception, types only, is the next rule.',
       severity: 'error',
       from: { path: '^src/application/' },
-      to: { pathNot: '^src/(application|domain)/' },
+      to: { pathNot: ['^src/(application|domain)/', '(^|/)node_modules/(inversify|@inversifyjs)/'] },
+    },
+    {
+      name: 'application-takes-only-types-from-inversify',
+      comment:
+        "A port's DI token is typed with inversify's ServiceIdentifier (a type-only import); containers and " +
+        'bindings belong to src/composition-root.ts.',
+      severity: 'error',
+      from: { path: '^src/application/' },
+      to: { path: '(^|/)node_modules/(inversify|@inversifyjs)/', dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'infrastructure-not-to-interfaces',
@@ -46,22 +56,25 @@ module.exports = {
     {
       name: 'only-roots-wire-adapters',
       comment:
-        'Outside the layers, only src/composition-root.ts and src/main.ts may import infrastructure or interfaces.',
+        'Outside the layers, only the roots (composition-root, service, main, cli) import infrastructure or interfaces.',
       severity: 'error',
       from: {
         path: '^src/',
-        pathNot: ['^src/(domain|application|infrastructure|interfaces)/', '^src/(composition-root|main|cli)\\.ts$'],
+        pathNot: [
+          '^src/(domain|application|infrastructure|interfaces)/',
+          '^src/(composition-root|service|main|cli)\\.ts$',
+        ],
       },
       to: { path: '^src/(infrastructure|interfaces)/' },
     },
     {
       name: 'nothing-imports-the-roots',
       comment:
-        'src/composition-root.ts is imported by src/main.ts only, and nothing imports src/main.ts; a layer ' +
-        'importing them would see every other layer through them.',
+        'The roots are imported only by roots above them (service by main and cli; composition-root by service, ' +
+        'main and cli), and nothing imports main or cli; a layer importing a root would see every other layer.',
       severity: 'error',
-      from: { path: '^src/', pathNot: '^src/(main|cli)\\.ts$' },
-      to: { path: '^src/(composition-root|main|cli)\\.ts$' },
+      from: { path: '^src/', pathNot: '^src/(service|main|cli)\\.ts$' },
+      to: { path: '^src/(composition-root|service|main|cli)\\.ts$' },
     },
     {
       name: 'src-not-to-tests',

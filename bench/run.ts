@@ -3,22 +3,18 @@
  * 127.0.0.1. Prints one table and exits 0. `npm run bench`; TEST_DATABASE_URL points it at another PostgreSQL.
  */
 import { createSecretKey, randomBytes } from 'node:crypto';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import jwt from 'jsonwebtoken';
-import pg from 'pg';
 import { createPool } from 'slonik';
-import { PasswordHasher } from '../src/application/ports/password-hasher.js';
 import { TokenSigner } from '../src/application/ports/token-signer.js';
 import { VerifyAccessToken } from '../src/application/use-cases/verify-access-token.js';
-import { buildApp, buildContainer } from '../src/composition-root.js';
+import { resolve } from '../src/composition-root.js';
 import { loadConfig } from '../src/infrastructure/config/config.js';
-import { createBunyanLogger } from '../src/infrastructure/logging/bunyan-logger.js';
-import { createDatabasePool, resultParser } from '../src/infrastructure/persistence/pool.js';
+import { resultParser } from '../src/infrastructure/persistence/pool.js';
 import { SlonikSessionRepository } from '../src/infrastructure/persistence/slonik-session-repository.js';
 import { SlonikUserRepository } from '../src/infrastructure/persistence/slonik-user-repository.js';
 import { SystemClock } from '../src/infrastructure/system/system-clock.js';
+import { startService } from '../src/service.js';
 import { createTestDatabase, stopTestServer } from '../tests/support/database.js';
 import { runLoad } from './http-load.js';
 
@@ -63,35 +59,12 @@ function timeLoop(iterations: number, run: () => unknown): number {
 
 const database = await createTestDatabase();
 const secret = randomBytes(48).toString('base64url');
-const config = loadConfig({ DATABASE_URL: database.uri, JWT_SECRET: secret, LOG_LEVEL: 'info' });
-const logging = createBunyanLogger({
-  name: 'jwt-login',
-  level: config.logLevel,
-  stdout: new Writable({ write: (_chunk, _encoding, done) => done() }),
-});
-const pool = await createDatabasePool({
-  connectionUri: database.uri,
-  connectionTimeoutMs: config.databaseConnectTimeoutMs,
-  maximumPoolSize: config.databasePoolSize,
-});
-const rateLimitPool = new pg.Pool({
-  connectionString: database.uri,
-  max: 3,
-  connectionTimeoutMillis: config.databaseConnectTimeoutMs,
-});
-const container = buildContainer({
-  config,
-  pool,
-  logger: logging.logger,
-  jwtSecret: secret,
-  rateLimitStore: rateLimitPool,
-});
-await container.get<PasswordHasher>(PasswordHasher).dummyHash();
-const app = buildApp(container, config);
-const server: Server = await new Promise((resolve) => {
-  const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
-});
-const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+const service = await startService(
+  loadConfig({ DATABASE_URL: database.uri, JWT_SECRET: secret, LOG_LEVEL: 'info', HOST: '127.0.0.1', PORT: '0' }),
+  { stdout: new Writable({ write: (_chunk, _encoding, done) => done() }) },
+);
+const { config, container } = service;
+const baseUrl = service.url;
 
 const credentials = { username: 'bench_user', password: 'Tr0ub4dor&3-benchmark' };
 const post = (path: string, body: unknown) =>
@@ -129,8 +102,8 @@ for (const [name, run] of [
 }
 
 // (b) The revocation lookup alone: VerifyAccessToken.execute (verify + 2 queries in parallel) vs the verify alone.
-const verifyAccessToken = container.get(VerifyAccessToken);
-const signer = container.get<TokenSigner>(TokenSigner);
+const verifyAccessToken = resolve(container, VerifyAccessToken);
+const signer = resolve(container, TokenSigner);
 const clock = new SystemClock();
 const execute = async () => {
   const result = await verifyAccessToken.execute({ token });
@@ -221,11 +194,8 @@ console.log(line(['metric', 'value', 'notes']));
 console.log(line(widths.map((width) => '-'.repeat(width))));
 for (const r of rows) console.log(line(r));
 
-await new Promise<void>((resolve) => {
-  server.close(() => resolve());
-  server.closeAllConnections();
-});
-await Promise.all([pool.end(), noResetPool.end(), rateLimitPool.end(), logging.close()]);
+await service.stop({ drainMs: 0 });
+await noResetPool.end();
 await database.drop();
 await stopTestServer();
 console.log(`\ndone in ${((performance.now() - startedAt) / 1000).toFixed(1)} s`);

@@ -1,14 +1,11 @@
 import { ConfigError, loadConfig } from './infrastructure/config/config.js';
-import { loadOrCreateDevSecret } from './infrastructure/config/dev-secret.js';
-import { createBunyanLogger } from './infrastructure/logging/bunyan-logger.js';
-import { openEmbeddedDatabase } from './infrastructure/persistence/embedded-database.js';
-import { migrate } from './infrastructure/persistence/migrator.js';
-import { createDatabasePool } from './infrastructure/persistence/pool.js';
 import { CreateUser } from './application/use-cases/create-user.js';
 import { UpdateUser } from './application/use-cases/update-user.js';
 import { EXIT, runUserCommand } from './interfaces/cli/user-command.js';
 import { readPassword } from './interfaces/cli/read-password.js';
-import { buildContainer } from './composition-root.js';
+import { createBunyanLogger } from './infrastructure/logging/bunyan-logger.js';
+import { resolve } from './composition-root.js';
+import { startCore } from './service.js';
 
 /** `npm run user -- ...`: the admin CLI, on the same database the service uses (its embedded one included). */
 async function cli(args: string[]): Promise<number> {
@@ -23,18 +20,8 @@ async function cli(args: string[]): Promise<number> {
     throw error;
   }
   const logging = createBunyanLogger({ name: 'jwt-login-cli', level: 'warn', stdout: process.stderr });
-  const database = config.databaseUrl
-    ? { connectionUri: config.databaseUrl, stop: async () => undefined }
-    : await openEmbeddedDatabase({ directory: config.dataDir });
-  const jwtSecret = config.jwtSecret ?? (await loadOrCreateDevSecret(config.dataDir)).secret;
-  const pool = await createDatabasePool({
-    connectionUri: database.connectionUri,
-    connectionTimeoutMs: config.databaseConnectTimeoutMs,
-    maximumPoolSize: 2,
-  });
+  const core = await startCore(config, { logger: logging.logger, embedded: 'attach' });
   try {
-    await migrate(database.connectionUri);
-    const container = buildContainer({ config, pool, logger: logging.logger, jwtSecret, rateLimitStore: 'memory' });
     return await runUserCommand(
       args,
       {
@@ -42,11 +29,10 @@ async function cli(args: string[]): Promise<number> {
         out: (line) => process.stdout.write(`${line}\n`),
         err: (line) => process.stderr.write(`${line}\n`),
       },
-      { createUser: container.get(CreateUser), updateUser: container.get(UpdateUser) },
+      { createUser: resolve(core.container, CreateUser), updateUser: resolve(core.container, UpdateUser) },
     );
   } finally {
-    await pool.end();
-    await database.stop();
+    await core.close();
     await logging.close();
   }
 }

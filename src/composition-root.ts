@@ -1,5 +1,5 @@
-import { Container } from 'inversify';
-import type { DatabasePool } from 'slonik';
+import { Container, type ResolutionContext, type ServiceIdentifier } from 'inversify';
+import type { DatabasePool as SlonikPool } from 'slonik';
 import type pg from 'pg';
 import type Koa from 'koa';
 import { Clock } from './application/ports/clock.js';
@@ -9,6 +9,7 @@ import { Logger } from './application/ports/logger.js';
 import { OpaqueTokens } from './application/ports/opaque-tokens.js';
 import { PasswordHasher } from './application/ports/password-hasher.js';
 import { RateLimits } from './application/ports/rate-limits.js';
+import { type ServiceToken, serviceToken } from './application/ports/service-token.js';
 import { SessionRepository } from './application/ports/session-repository.js';
 import { TokenSigner } from './application/ports/token-signer.js';
 import { UserRepository } from './application/ports/user-repository.js';
@@ -19,11 +20,12 @@ import { CreateUser } from './application/use-cases/create-user.js';
 import { GetSecret } from './application/use-cases/get-secret.js';
 import { ListUsers } from './application/use-cases/list-users.js';
 import { Logout } from './application/use-cases/logout.js';
-import { RefreshToken } from './application/use-cases/refresh-token.js';
+import { RefreshAccessToken } from './application/use-cases/refresh-access-token.js';
 import { RegisterUser } from './application/use-cases/register-user.js';
+import { RotateRefreshToken } from './application/use-cases/rotate-refresh-token.js';
 import { UpdateUser } from './application/use-cases/update-user.js';
 import { VerifyAccessToken } from './application/use-cases/verify-access-token.js';
-import type { Config } from './infrastructure/config/config.js';
+import type { ServiceConfig } from './infrastructure/config/config.js';
 import { SlonikSessionRepository } from './infrastructure/persistence/slonik-session-repository.js';
 import { SlonikUserRepository } from './infrastructure/persistence/slonik-user-repository.js';
 import { isDatabaseUnavailable, pingDatabase } from './infrastructure/persistence/pool.js';
@@ -37,120 +39,112 @@ import { SystemClock } from './infrastructure/system/system-clock.js';
 import { createApp } from './interfaces/http/app.js';
 import type { AppState } from './interfaces/http/state.js';
 
-/** What the process has set up before wiring: the database pool, the logger and the resolved signing secret. */
+/** What the process has set up before wiring: the configuration, the database pools and the logger. */
 export interface Runtime {
-  readonly config: Config;
-  readonly pool: DatabasePool;
+  readonly config: ServiceConfig;
+  readonly pool: SlonikPool;
+  /** A pg pool on the same database for rate-limiter-flexible's PostgreSQL store (it speaks pg, not slonik). */
+  readonly rateLimitPool: pg.Pool;
   readonly logger: Logger;
-  readonly jwtSecret: string;
-  /** Where rate-limit counters live: a pg pool on the service's database (shared by instances), or memory. */
-  readonly rateLimitStore: pg.Pool | 'memory';
   /** Replaces the system clock (tests). */
   readonly clock?: Clock;
 }
 
-const DatabasePool = Symbol.for('DatabasePool');
+export const DatabasePool: ServiceToken<SlonikPool> = serviceToken('DatabasePool');
+
+type Newable<T> = abstract new (...args: never[]) => T;
+/** Resolves a dependency by its typed token (or class), so the compiler checks it against the parameter it fills. */
+type Get = <T>(id: ServiceToken<T> | Newable<T>) => T;
+
+/** `container.get` by typed token or class, returning the token's type. */
+export function resolve<T>(container: Container, id: ServiceToken<T> | Newable<T>): T {
+  return container.get<T>(id as ServiceIdentifier<T>);
+}
 
 /** Binds every port to its adapter and every use case to its ports. The only place that knows all layers. */
 export function buildContainer(runtime: Runtime): Container {
   const { config } = runtime;
   const container = new Container({ defaultScope: 'Singleton' });
+  const provide = <T>(id: ServiceToken<T> | Newable<T>, factory: (get: Get) => T): void => {
+    container
+      .bind<T>(id as ServiceIdentifier<T>)
+      .toDynamicValue((context: ResolutionContext) =>
+        factory(<D>(dependency: ServiceToken<D> | Newable<D>) => context.get<D>(dependency as ServiceIdentifier<D>)),
+      );
+  };
 
-  container.bind<DatabasePool>(DatabasePool).toConstantValue(runtime.pool);
-  container.bind<Logger>(Logger).toConstantValue(runtime.logger);
-  container.bind<Clock>(Clock).toConstantValue(runtime.clock ?? new SystemClock());
-  container.bind<IdGenerator>(IdGenerator).toConstantValue(new CryptoIdGenerator());
-  container.bind<CommonPasswords>(CommonPasswords).toConstantValue(new ZxcvbnCommonPasswords());
-  container.bind<PasswordHasher>(PasswordHasher).toConstantValue(new Argon2PasswordHasher(config.argon2));
-  container
-    .bind<TokenSigner>(TokenSigner)
-    .toConstantValue(new JwtTokenSigner({ secret: runtime.jwtSecret, issuer: config.jwtIssuer }));
-  container
-    .bind<RateLimits>(RateLimits)
-    .toConstantValue(
-      new FlexibleRateLimits(
-        config.rateLimits,
-        runtime.rateLimitStore === 'memory' ? 'memory' : { pool: runtime.rateLimitStore },
+  provide(DatabasePool, () => runtime.pool);
+  provide(Logger, () => runtime.logger);
+  provide(Clock, () => runtime.clock ?? new SystemClock());
+  provide(IdGenerator, () => new CryptoIdGenerator());
+  provide(CommonPasswords, () => new ZxcvbnCommonPasswords());
+  provide(PasswordHasher, () => new Argon2PasswordHasher(config.argon2));
+  provide(TokenSigner, () => new JwtTokenSigner({ secret: config.jwtSecret, issuer: config.jwtIssuer }));
+  provide(RateLimits, () => new FlexibleRateLimits(config.rateLimits, { pool: runtime.rateLimitPool }));
+  provide(OpaqueTokens, () => new HmacOpaqueTokens(config.jwtSecret));
+  provide(UserRepository, (get) => new SlonikUserRepository(get(DatabasePool)));
+  provide(SessionRepository, (get) => new SlonikSessionRepository(get(DatabasePool)));
+
+  provide(
+    AccessTokenIssuer,
+    (get) => new AccessTokenIssuer(get(TokenSigner), get(IdGenerator), get(Clock), config.accessLifespanSeconds),
+  );
+  provide(
+    SessionStarter,
+    (get) =>
+      new SessionStarter(
+        get(SessionRepository),
+        get(OpaqueTokens),
+        get(AccessTokenIssuer),
+        get(IdGenerator),
+        get(Clock),
+        config.refreshLifespanSeconds,
       ),
-    );
-  container.bind<OpaqueTokens>(OpaqueTokens).toConstantValue(new HmacOpaqueTokens(runtime.jwtSecret));
-  container
-    .bind<UserRepository>(UserRepository)
-    .toResolvedValue((pool: DatabasePool): UserRepository => new SlonikUserRepository(pool), [DatabasePool]);
-  container
-    .bind<SessionRepository>(SessionRepository)
-    .toResolvedValue((pool: DatabasePool): SessionRepository => new SlonikSessionRepository(pool), [DatabasePool]);
-
-  container
-    .bind(AccessTokenIssuer)
-    .toResolvedValue(
-      (signer: TokenSigner, ids: IdGenerator, clock: Clock) =>
-        new AccessTokenIssuer(signer, ids, clock, config.accessLifespanSeconds),
-      [TokenSigner, IdGenerator, Clock],
-    );
-  container
-    .bind(SessionStarter)
-    .toResolvedValue(
-      (sessions: SessionRepository, opaque: OpaqueTokens, access: AccessTokenIssuer, ids: IdGenerator, clock: Clock) =>
-        new SessionStarter(sessions, opaque, access, ids, clock, config.refreshLifespanSeconds),
-      [SessionRepository, OpaqueTokens, AccessTokenIssuer, IdGenerator, Clock],
-    );
-  container
-    .bind(CreateUser)
-    .toResolvedValue(
-      (users: UserRepository, hasher: PasswordHasher, common: CommonPasswords, logger: Logger) =>
-        new CreateUser(users, hasher, common, logger),
-      [UserRepository, PasswordHasher, CommonPasswords, Logger],
-    );
-  container
-    .bind(RegisterUser)
-    .toResolvedValue(
-      (create: CreateUser, sessions: SessionStarter) => new RegisterUser(create, sessions),
-      [CreateUser, SessionStarter],
-    );
-  container
-    .bind(Authenticate)
-    .toResolvedValue(
-      (users: UserRepository, hasher: PasswordHasher, sessions: SessionStarter, limits: RateLimits, logger: Logger) =>
-        new Authenticate(users, hasher, sessions, limits, logger),
-      [UserRepository, PasswordHasher, SessionStarter, RateLimits, Logger],
-    );
-  container
-    .bind(RefreshToken)
-    .toResolvedValue(
-      (
-        signer: TokenSigner,
-        users: UserRepository,
-        sessions: SessionRepository,
-        opaque: OpaqueTokens,
-        access: AccessTokenIssuer,
-        clock: Clock,
-        logger: Logger,
-      ) => new RefreshToken(signer, users, sessions, opaque, access, clock, logger, config.refreshReuseGraceSeconds),
-      [TokenSigner, UserRepository, SessionRepository, OpaqueTokens, AccessTokenIssuer, Clock, Logger],
-    );
-  container
-    .bind(VerifyAccessToken)
-    .toResolvedValue(
-      (signer: TokenSigner, users: UserRepository, sessions: SessionRepository, clock: Clock) =>
-        new VerifyAccessToken(signer, users, sessions, clock),
-      [TokenSigner, UserRepository, SessionRepository, Clock],
-    );
-  container.bind(GetSecret).toResolvedValue(() => new GetSecret());
-  container
-    .bind(Logout)
-    .toResolvedValue(
-      (sessions: SessionRepository, clock: Clock, logger: Logger) => new Logout(sessions, clock, logger),
-      [SessionRepository, Clock, Logger],
-    );
-  container.bind(ListUsers).toResolvedValue((users: UserRepository) => new ListUsers(users), [UserRepository]);
-  container
-    .bind(UpdateUser)
-    .toResolvedValue(
-      (users: UserRepository, sessions: SessionRepository, clock: Clock, logger: Logger) =>
-        new UpdateUser(users, sessions, clock, logger),
-      [UserRepository, SessionRepository, Clock, Logger],
-    );
+  );
+  provide(
+    CreateUser,
+    (get) => new CreateUser(get(UserRepository), get(PasswordHasher), get(CommonPasswords), get(Logger)),
+  );
+  provide(RegisterUser, (get) => new RegisterUser(get(CreateUser), get(SessionStarter), get(RateLimits), get(Logger)));
+  provide(
+    Authenticate,
+    (get) =>
+      new Authenticate(get(UserRepository), get(PasswordHasher), get(SessionStarter), get(RateLimits), get(Logger)),
+  );
+  provide(
+    RotateRefreshToken,
+    (get) =>
+      new RotateRefreshToken(
+        get(SessionRepository),
+        get(UserRepository),
+        get(OpaqueTokens),
+        get(AccessTokenIssuer),
+        get(Clock),
+        get(RateLimits),
+        get(Logger),
+        config.refreshReuseGraceSeconds,
+      ),
+  );
+  provide(
+    RefreshAccessToken,
+    (get) =>
+      new RefreshAccessToken(
+        get(TokenSigner),
+        get(UserRepository),
+        get(SessionRepository),
+        get(AccessTokenIssuer),
+        get(RateLimits),
+        get(Logger),
+      ),
+  );
+  provide(
+    VerifyAccessToken,
+    (get) => new VerifyAccessToken(get(TokenSigner), get(UserRepository), get(SessionRepository), get(Clock)),
+  );
+  provide(GetSecret, () => new GetSecret());
+  provide(Logout, (get) => new Logout(get(SessionRepository), get(Clock), get(Logger)));
+  provide(ListUsers, (get) => new ListUsers(get(UserRepository)));
+  provide(UpdateUser, (get) => new UpdateUser(get(UserRepository), get(SessionRepository), get(Clock), get(Logger)));
   return container;
 }
 
@@ -158,19 +152,19 @@ export function buildContainer(runtime: Runtime): Container {
  * The HTTP application over a wired container.
  * @param accepting false once the process is shutting down, so `/api/ready` turns 503 while in-flight requests finish.
  */
-export function buildApp(container: Container, config: Config, accepting: () => boolean = () => true): Koa<AppState> {
-  const pool = container.get<DatabasePool>(DatabasePool);
+export function buildApp(container: Container, config: ServiceConfig, accepting: () => boolean): Koa<AppState> {
+  const pool = resolve(container, DatabasePool);
   return createApp({
     registerUser: container.get(RegisterUser),
     authenticate: container.get(Authenticate),
-    refreshToken: container.get(RefreshToken),
+    rotateRefreshToken: container.get(RotateRefreshToken),
+    refreshAccessToken: container.get(RefreshAccessToken),
     verifyAccessToken: container.get(VerifyAccessToken),
     getSecret: container.get(GetSecret),
     logout: container.get(Logout),
     listUsers: container.get(ListUsers),
     updateUser: container.get(UpdateUser),
-    rateLimits: container.get<RateLimits>(RateLimits),
-    logger: container.get<Logger>(Logger),
+    logger: resolve(container, Logger),
     isReady: async () => accepting() && (await pingDatabase(pool)),
     isUnavailableError: isDatabaseUnavailable,
     options: { bodyLimit: config.bodyLimit, corsOrigins: config.corsOrigins, trustProxy: config.trustProxy },

@@ -1,23 +1,50 @@
 /**
- * Business errors a use case can answer with. The HTTP layer maps each `code` to a status in one exhaustive switch,
- * so a new code does not compile until it is mapped.
+ * Business errors a use case can answer with. Each use case returns the few it can produce (a closed union built from
+ * these); the HTTP layer maps each `code` to a status in one exhaustive switch, so a new code does not compile until it
+ * is mapped.
  */
+export type InvalidInput = { readonly code: 'InvalidInput'; readonly field: string; readonly message: string };
+export type InvalidCredentials = { readonly code: 'InvalidCredentials' };
+export type UserExists = { readonly code: 'UserExists' };
+export type InactiveUser = { readonly code: 'InactiveUser' };
+export type InvalidToken = { readonly code: 'InvalidToken'; readonly reason: string };
+export type ExpiredAccess = { readonly code: 'ExpiredAccess' };
+export type ExpiredRefresh = { readonly code: 'ExpiredRefresh' };
+export type EarlyRefresh = { readonly code: 'EarlyRefresh' };
+export type RevokedToken = { readonly code: 'RevokedToken' };
+export type InvalidRefreshToken = { readonly code: 'InvalidRefreshToken' };
+export type MissingRoles = {
+  readonly code: 'MissingRoles';
+  readonly roles: readonly string[];
+  readonly mode: 'all' | 'any';
+};
+export type UserNotFound = { readonly code: 'UserNotFound' };
+export type TooManyRequests = { readonly code: 'TooManyRequests'; readonly retryAfterSeconds: number };
+
 export type DomainError =
-  | { readonly code: 'InvalidInput'; readonly field: string; readonly message: string }
-  | { readonly code: 'InvalidCredentials' }
-  | { readonly code: 'UserExists' }
-  | { readonly code: 'InactiveUser' }
-  | { readonly code: 'InvalidToken'; readonly reason: string }
-  | { readonly code: 'ExpiredAccess' }
-  | { readonly code: 'ExpiredRefresh' }
-  | { readonly code: 'EarlyRefresh' }
-  | { readonly code: 'RevokedToken' }
-  | { readonly code: 'InvalidRefreshToken' }
-  | { readonly code: 'MissingRoles'; readonly roles: readonly string[]; readonly mode: 'all' | 'any' }
-  | { readonly code: 'UserNotFound' }
-  | { readonly code: 'TooManyRequests'; readonly retryAfterSeconds: number };
+  | InvalidInput
+  | InvalidCredentials
+  | UserExists
+  | InactiveUser
+  | InvalidToken
+  | ExpiredAccess
+  | ExpiredRefresh
+  | EarlyRefresh
+  | RevokedToken
+  | InvalidRefreshToken
+  | MissingRoles
+  | UserNotFound
+  | TooManyRequests;
 
 export type DomainErrorCode = DomainError['code'];
 
-export const invalidInput = (field: string, message: string): DomainError => ({ code: 'InvalidInput', field, message });
-export const invalidToken = (reason: string): DomainError => ({ code: 'InvalidToken', reason });
+export const invalidInput = (field: string, message: string): InvalidInput => ({
+  code: 'InvalidInput',
+  field,
+  message,
+});
+export const invalidToken = (reason: string): InvalidToken => ({ code: 'InvalidToken', reason });
+export const tooManyRequests = (retryAfterSeconds: number): TooManyRequests => ({
+  code: 'TooManyRequests',
+  retryAfterSeconds,
+});

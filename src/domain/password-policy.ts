@@ -1,5 +1,5 @@
 import { type Result, fail, ok } from './result.js';
-import { type DomainError, invalidInput } from './errors.js';
+import { type InvalidInput, invalidInput } from './errors.js';
 
 export const PASSWORD_MIN_LENGTH = 8;
 export const PASSWORD_MAX_LENGTH = 128;
@@ -17,10 +17,9 @@ export function normalizePassword(password: string): string {
  * Returns the normalized password to hash.
  */
 export function checkNewPassword(
-  input: unknown,
+  input: string,
   isCommonPassword: (normalized: string) => boolean,
-): Result<string, DomainError> {
-  if (typeof input !== 'string') return fail(invalidInput('password', 'password must be a string'));
+): Result<string, InvalidInput> {
   const normalized = normalizePassword(input);
   const length = [...normalized].length;
   if (length < PASSWORD_MIN_LENGTH) {

@@ -1,3 +1,5 @@
+import type { InactiveUser, RevokedToken } from './errors.js';
+import { type Result, fail, ok } from './result.js';
 import type { UserId } from './user.js';
 
 /**
@@ -15,3 +17,59 @@ export interface Session {
 }
 
 export type RevocationReason = 'logout' | 'refresh_token_reused' | 'user_deactivated';
+
+/** A stored refresh token, as far as the rotation rule needs it. */
+export interface RefreshTokenState {
+  /** When it was spent (milliseconds since the epoch), or null while it is the session's live token. */
+  readonly spentAt: number | null;
+  /** The digest of the token that replaced it, once spent. */
+  readonly successorHash: string | null;
+}
+
+/**
+ * What presenting a refresh token does:
+ * - `rotate`: it is the live token: spend it and store `successorHash` as the new live token;
+ * - `replay`: it was spent less than the grace window ago for this same successor (a client retrying after a lost
+ *   answer): answer with that successor again, change nothing;
+ * - `reuse`: it was spent before, outside the window: a stolen token is being replayed, so the whole session (every
+ *   refresh token descended from that login, and the access tokens issued from them) is revoked;
+ * - `revoked` / `expired`: the session is over; nothing changes.
+ */
+export type RotationDecision = 'rotate' | 'replay' | 'reuse' | 'revoked' | 'expired';
+
+export interface RotationAttempt {
+  /** Milliseconds since the epoch. */
+  readonly now: number;
+  /** How long a spent token may be replayed for the same successor; 0 allows no replay. */
+  readonly graceMs: number;
+  /** The digest of the successor the presented token derives. */
+  readonly successorHash: string;
+}
+
+/**
+ * The refresh-token rotation rule. Pure: a repository calls it while it holds the token's lock, then applies the
+ * decision in the same transaction.
+ */
+export function decideRotation(session: Session, token: RefreshTokenState, attempt: RotationAttempt): RotationDecision {
+  if (session.revokedAt !== null) return 'revoked';
+  if (session.expiresAt <= attempt.now) return 'expired';
+  if (token.spentAt === null) return 'rotate';
+  const withinGrace = attempt.now - token.spentAt < attempt.graceMs;
+  return withinGrace && token.successorHash === attempt.successorHash ? 'replay' : 'reuse';
+}
+
+/**
+ * Whether a token naming `userId` and a session may still act: the user exists and is active, and the session exists,
+ * belongs to that user and is not revoked. The user is judged first, so a deactivated user is told so even though
+ * deactivation also revoked the session.
+ * @returns the user when access holds, else the refusal.
+ */
+export function checkAccess<U extends { readonly isActive: boolean }>(
+  user: U | null,
+  session: Pick<Session, 'userId' | 'revokedAt'> | null,
+  userId: UserId,
+): Result<U, InactiveUser | RevokedToken> {
+  if (!user || !user.isActive) return fail({ code: 'InactiveUser' });
+  if (!session || session.revokedAt !== null || session.userId !== userId) return fail({ code: 'RevokedToken' });
+  return ok(user);
+}

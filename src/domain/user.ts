@@ -1,9 +1,9 @@
 import { type Result, fail, ok } from './result.js';
-import { type DomainError, invalidInput } from './errors.js';
+import { type InvalidInput, invalidInput } from './errors.js';
 
 export type UserId = number;
 
-/** A user as stored in the seed's `users` table. */
+/** A user: the seed's `users` row, in the service's own terms. */
 export interface User {
   readonly id: UserId;
   readonly username: string;
@@ -15,41 +15,38 @@ export interface User {
 /** The data that makes a new user; the store assigns the id. */
 export type NewUser = Omit<User, 'id'>;
 
+/** What may leave the service about a user. */
+export interface UserView {
+  readonly id: UserId;
+  readonly username: string;
+  readonly roles: readonly string[];
+  readonly isActive: boolean;
+}
+
+/**
+ * The one place a user becomes something shown to a caller: a whitelist of fields, so the password hash (or any field
+ * added later) cannot leak by being forgotten in a spread.
+ */
+export function viewOf(user: User): UserView {
+  return { id: user.id, username: user.username, roles: user.roles, isActive: user.isActive };
+}
+
 export const DEFAULT_ROLES: readonly string[] = ['user'];
 
 const ROLE_NAME = /^[A-Za-z0-9_.:-]{1,32}$/;
-const MAX_ROLES = 16;
+export const MAX_ROLES = 16;
 
-/** Checks a list of role names: strings of letters, digits and `_.:-` (no commas: they are stored comma-joined). */
-export function validateRoles(input: unknown): Result<string[], DomainError> {
-  if (!Array.isArray(input) || input.length > MAX_ROLES) {
+/**
+ * Checks role names: letters, digits and `_.:-`, at most {@link MAX_ROLES} of them. Commas are refused because roles
+ * travel comma-joined (praetorian's `rls` claim and `roles` column).
+ * @returns the distinct roles, in order.
+ */
+export function validateRoles(roles: readonly string[]): Result<string[], InvalidInput> {
+  if (roles.length > MAX_ROLES) {
     return fail(invalidInput('roles', `roles must be a list of at most ${MAX_ROLES} role names`));
   }
-  const bad = (input as unknown[]).find((role) => typeof role !== 'string' || !ROLE_NAME.test(role));
-  if (bad !== undefined) {
+  if (roles.some((role) => !ROLE_NAME.test(role))) {
     return fail(invalidInput('roles', 'each role must be 1 to 32 letters, digits or _ . : -'));
   }
-  return ok([...new Set(input as string[])]);
-}
-
-/**
- * Roles are stored as flask-praetorian stored them: one comma-joined text column, possibly null or padded.
- */
-export function parseRoles(text: string | null | undefined): string[] {
-  if (!text) return [];
-  return text
-    .split(',')
-    .map((role) => role.trim())
-    .filter((role) => role.length > 0);
-}
-
-export function formatRoles(roles: readonly string[]): string {
-  return roles.join(',');
-}
-
-/**
- * The seed's column is nullable; praetorian's `is_valid` treated a missing flag as active, and so do we.
- */
-export function isActiveFlag(value: boolean | null | undefined): boolean {
-  return value !== false;
+  return ok([...new Set(roles)]);
 }

@@ -1,5 +1,5 @@
 import { type Result, fail, ok } from './result.js';
-import { type DomainError, invalidInput } from './errors.js';
+import { type InvalidInput, invalidInput } from './errors.js';
 
 export const USERNAME_MAX_LENGTH = 64;
 
@@ -10,8 +10,7 @@ const NON_PRINTABLE = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}]/u;
  * Checks a username as given at registration: 1 to 64 printable characters, no leading or trailing white space.
  * The username is stored exactly as given; {@link usernameKey} is what uniqueness compares.
  */
-export function validateUsername(input: unknown): Result<string, DomainError> {
-  if (typeof input !== 'string') return fail(invalidInput('username', 'username must be a string'));
+export function validateUsername(input: string): Result<string, InvalidInput> {
   const length = [...input].length;
   if (length < 1 || length > USERNAME_MAX_LENGTH) {
     return fail(invalidInput('username', `username must be 1 to ${USERNAME_MAX_LENGTH} characters`));

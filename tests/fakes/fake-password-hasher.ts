@@ -5,8 +5,6 @@ import type { PasswordHasher } from '../../src/application/ports/password-hasher
  * than configured needs rehashing. The dummy hash has no `=`, so no password matches it.
  */
 export class FakePasswordHasher implements PasswordHasher {
-  verifications = 0;
-
   constructor(private readonly cost: number = 3) {}
 
   async hash(password: string): Promise<string> {
@@ -14,7 +12,6 @@ export class FakePasswordHasher implements PasswordHasher {
   }
 
   async verify(hash: string, password: string): Promise<boolean> {
-    this.verifications += 1;
     const match = /^fake\$(\d+)\$=(.*)$/s.exec(hash);
     return match !== null && match[2] === password;
   }

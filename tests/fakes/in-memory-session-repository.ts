@@ -3,7 +3,7 @@ import type {
   RotationRequest,
   SessionRepository,
 } from '../../src/application/ports/session-repository.js';
-import type { RevocationReason, Session } from '../../src/domain/session.js';
+import { type RevocationReason, type Session, decideRotation } from '../../src/domain/session.js';
 import type { UserId } from '../../src/domain/user.js';
 
 interface StoredToken {
@@ -12,7 +12,7 @@ interface StoredToken {
   successorHash: string | null;
 }
 
-/** Sessions and refresh-token hashes in Maps, with the same rotation rules as the PostgreSQL store. */
+/** Sessions and refresh-token hashes in Maps; rotation applies the same domain rule as the PostgreSQL store. */
 export class InMemorySessionRepository implements SessionRepository {
   private readonly sessions = new Map<string, Session & { reason?: RevocationReason }>();
   private readonly tokens = new Map<string, StoredToken>();
@@ -26,19 +26,22 @@ export class InMemorySessionRepository implements SessionRepository {
     const token = this.tokens.get(request.tokenHash);
     if (!token) return { kind: 'unknown' };
     const session = this.sessions.get(token.sessionId)!;
-    if (session.revokedAt !== null) return { kind: 'revoked' };
-    if (session.expiresAt <= request.now) return { kind: 'expired' };
-    if (token.spentAt === null) {
-      token.spentAt = request.now;
-      token.successorHash = request.successorHash;
-      this.tokens.set(request.successorHash, { sessionId: session.id, spentAt: null, successorHash: null });
-      return { kind: 'rotated', session: { ...session } };
+    const decision = decideRotation(session, token, request);
+    switch (decision) {
+      case 'rotate':
+        token.spentAt = request.now;
+        token.successorHash = request.successorHash;
+        this.tokens.set(request.successorHash, { sessionId: session.id, spentAt: null, successorHash: null });
+        return { kind: 'rotated', session: { ...session } };
+      case 'replay':
+        return { kind: 'replayed', session: { ...session } };
+      case 'reuse':
+        await this.revoke(session.id, request.now, 'refresh_token_reused');
+        return { kind: 'reused', session: { ...this.sessions.get(session.id)! } };
+      case 'revoked':
+      case 'expired':
+        return { kind: decision };
     }
-    if (request.now - token.spentAt < request.graceMs && token.successorHash === request.successorHash) {
-      return { kind: 'replayed', session: { ...session } };
-    }
-    await this.revoke(session.id, request.now, 'refresh_token_reused');
-    return { kind: 'reused', session: { ...this.sessions.get(session.id)! } };
   }
 
   async findById(id: string): Promise<Session | null> {

@@ -213,6 +213,7 @@ describe('the service on its embedded PostgreSQL (no DATABASE_URL)', function ()
     expect(lines[0]).to.not.include(secret);
     expect(run.output.stderr.endsWith('\n')).to.equal(true);
     expect(existsSync(path.join(dataDir, 'never-created')), 'nothing started').to.equal(false);
+    expect(run.output.stdout).to.not.match(/listening/i);
   });
 });
 

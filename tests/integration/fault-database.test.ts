@@ -1,24 +1,23 @@
 import { once } from 'node:events';
-import type { Server } from 'node:http';
 import net from 'node:net';
 import { expect } from 'chai';
-import pg from 'pg';
-import type { DatabasePool } from 'slonik';
-import { buildApp, buildContainer } from '../../src/composition-root.js';
+import type { DatabasePool as SlonikPool } from 'slonik';
+import { DatabasePool, resolve } from '../../src/composition-root.js';
 import { loadConfig } from '../../src/infrastructure/config/config.js';
-import { createDatabasePool } from '../../src/infrastructure/persistence/pool.js';
+import { startService } from '../../src/service.js';
 import { MemoryLogger } from '../fakes/memory-logger.js';
 import { type TestDatabase, createTestDatabase } from '../support/database.js';
-import { TEST_SECRET } from '../support/test-app.js';
+import { testEnvironment } from '../support/test-app.js';
 
 /** DATABASE_CONNECT_TIMEOUT of the app under test. */
 const CONNECT_TIMEOUT_MS = 1000;
-/** Every 503 must arrive within the connection timeout plus this margin (a bound on a timeout, not a speed goal). */
-const ANSWER_BOUND_MS = 3000;
-/** The app's slonik statement_timeout: the longest a query may legitimately run. */
-const STATEMENT_TIMEOUT_MS = 10_000;
-/** How long a request may take before the client gives up and records it as hung. */
-const CLIENT_GIVE_UP_MS = STATEMENT_TIMEOUT_MS + 4000;
+/**
+ * How long a request may take before the client gives up and records it as hung (status 0). Far above any timeout of
+ * the service, so only a request that would never be answered reaches it, however slow the machine.
+ */
+const CLIENT_GIVE_UP_MS = 60_000;
+/** How long a wait on a condition may take before the test fails: a bound against hanging, not a speed goal. */
+const CONDITION_TIMEOUT_MS = 30_000;
 
 /**
  * A TCP proxy between the app and PostgreSQL that the test switches:
@@ -136,57 +135,35 @@ interface Sample {
 interface Service {
   readonly baseUrl: string;
   readonly logger: MemoryLogger;
-  readonly pool: DatabasePool;
+  readonly pool: SlonikPool;
   close(): Promise<void>;
 }
 
-/** The app wired as main.ts wires it (slonik pool + pg pool for the rate limits), with both pools on `databaseUri`. */
-async function startService(databaseUri: string, env: Record<string, string> = {}): Promise<Service> {
-  const config = loadConfig({
-    DATABASE_URL: databaseUri,
-    DATABASE_CONNECT_TIMEOUT: `${CONNECT_TIMEOUT_MS / 1000}s`,
-    JWT_SECRET: TEST_SECRET,
-    ARGON2_MEMORY_KIB: '1024',
-    ARGON2_TIME_COST: '1',
-    ARGON2_PARALLELISM: '1',
-    LOGIN_MAX_FAILURES: '1000',
-    LOGIN_MAX_FAILURES_PER_IP: '100000',
-    REGISTRATION_RATE_LIMIT: '100000',
-    ...env,
-  });
+/** The service as production starts it ({@link startService}), with every pool on `databaseUri`. */
+async function startFaultService(databaseUri: string, env: Record<string, string> = {}): Promise<Service> {
   const logger = new MemoryLogger();
-  const pool = await createDatabasePool({
-    connectionUri: databaseUri,
-    connectionTimeoutMs: config.databaseConnectTimeoutMs,
-    maximumPoolSize: config.databasePoolSize,
-  });
-  const rateLimitPool = new pg.Pool({
-    connectionString: databaseUri,
-    max: 3,
-    connectionTimeoutMillis: config.databaseConnectTimeoutMs,
-  });
-  rateLimitPool.on('error', (error) => logger.warn('rate-limit pool error', { err: error.message }));
-  const container = buildContainer({ config, pool, logger, jwtSecret: TEST_SECRET, rateLimitStore: rateLimitPool });
-  const app = buildApp(container, config);
-  const server: Server = await new Promise((resolve) => {
-    const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
-  });
+  const config = loadConfig(
+    testEnvironment(databaseUri, { DATABASE_CONNECT_TIMEOUT: `${CONNECT_TIMEOUT_MS / 1000}s`, ...env }),
+  );
+  const service = await startService(config, { logger });
   return {
-    baseUrl: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`,
+    baseUrl: service.url,
     logger,
-    pool,
-    close: async () => {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      // A pool holding connections stuck pending destroy never ends (see the pool-slot test below).
-      await Promise.race([Promise.allSettled([pool.end(), rateLimitPool.end()]), sleep(3000)]);
-    },
+    pool: resolve(service.container, DatabasePool),
+    close: () => service.stop({ drainMs: 0 }),
   };
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `condition` until it holds; fails the test naming `what` if it has not within {@link CONDITION_TIMEOUT_MS}. */
+async function until(condition: () => boolean, what: string): Promise<void> {
+  const deadline = performance.now() + CONDITION_TIMEOUT_MS;
+  while (!condition()) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await sleep(10);
+  }
+}
 
 const percentile = (values: readonly number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -205,9 +182,11 @@ describe('PostgreSQL faults, cut with a TCP proxy (DATABASE_CONNECT_TIMEOUT=1s)'
   const onRejection = (reason: unknown) => void rejections.push(reason);
   const measurements: string[] = [];
   const services: Service[] = [];
+  /** Requests made through `call` that got an answer. */
+  let answeredCalls = 0;
 
   async function service(env?: Record<string, string>): Promise<Service> {
-    const started = await startService(proxiedUri, env);
+    const started = await startFaultService(proxiedUri, env);
     services.push(started);
     return started;
   }
@@ -233,6 +212,7 @@ describe('PostgreSQL faults, cut with a TCP proxy (DATABASE_CONNECT_TIMEOUT=1s)'
     try {
       const response = await fetch(`${target.baseUrl}${path}`, init);
       const text = await response.text();
+      answeredCalls += 1;
       let body: Sample['body'] = text;
       try {
         body = JSON.parse(text) as Record<string, unknown>;
@@ -264,10 +244,7 @@ describe('PostgreSQL faults, cut with a TCP proxy (DATABASE_CONNECT_TIMEOUT=1s)'
     return {
       samples,
       /** Resolves once `count` requests have been answered. */
-      answered: async (count: number) => {
-        const deadline = performance.now() + 5000;
-        while (samples.length < count && performance.now() < deadline) await sleep(10);
-      },
+      answered: (count: number) => until(() => samples.length >= count, `${count} requests were answered`),
       stop: async () => {
         running = false;
         await Promise.all(loops);
@@ -276,7 +253,7 @@ describe('PostgreSQL faults, cut with a TCP proxy (DATABASE_CONNECT_TIMEOUT=1s)'
     };
   }
 
-  function expectUnavailable(sample: Sample, what: string, boundMs = ANSWER_BOUND_MS): void {
+  function expectUnavailable(sample: Sample, what: string): void {
     const shown = `${what}: ${sample.kind} ${sample.status} in ${sample.ms.toFixed(0)} ms ${JSON.stringify(sample.body)}`;
     expect(sample.status, shown).to.equal(503);
     expect(sample.retryAfter, `Retry-After of ${shown}`).to.match(/^[1-9]\d*$/);
@@ -284,7 +261,6 @@ describe('PostgreSQL faults, cut with a TCP proxy (DATABASE_CONNECT_TIMEOUT=1s)'
     expect(Object.keys(body).sort(), shown).to.deep.equal(['error', 'message', 'request_id', 'status_code']);
     expect(body.status_code).to.equal(503);
     expect(body.error).to.equal('ServiceUnavailable');
-    expect(sample.ms, `${shown}: answered within ${boundMs} ms`).to.be.below(boundMs);
   }
 
   /** Retries `kind` until it answers 200 or `timeoutMs` passes; returns the last sample and the time since `since`. */
@@ -292,7 +268,7 @@ describe('PostgreSQL faults, cut with a TCP proxy (DATABASE_CONNECT_TIMEOUT=1s)'
     target: Service,
     kind: Sample['kind'],
     since: number,
-    timeoutMs = 5000,
+    timeoutMs = CONDITION_TIMEOUT_MS,
   ): Promise<{ sample: Sample; ms: number }> {
     const deadline = performance.now() + timeoutMs;
     for (;;) {
@@ -368,12 +344,17 @@ describe('PostgreSQL faults, cut with a TCP proxy (DATABASE_CONNECT_TIMEOUT=1s)'
       }
     });
 
-    it('answers 503 ServiceUnavailable with Retry-After within the timeout; /api/ready 503, /api/health 200', async () => {
+    it('answers 503 ServiceUnavailable with Retry-After, never a hang; /api/ready 503, /api/health 200', async () => {
       const load = traffic(app);
       await load.answered(20);
       const cutAt = performance.now();
       await proxy.stop();
-      await sleep(2500);
+      await until(
+        () =>
+          load.samples.filter((s) => s.startedAt >= cutAt && s.kind === 'login').length >= 4 &&
+          load.samples.filter((s) => s.startedAt >= cutAt && s.kind === 'protected').length >= 4,
+        'logins and protected requests made during the outage were answered',
+      );
       const [ready, health] = await Promise.all([call(app, 'ready'), call(app, 'health')]);
       const samples = await load.stop();
 
@@ -388,13 +369,11 @@ describe('PostgreSQL faults, cut with a TCP proxy (DATABASE_CONNECT_TIMEOUT=1s)'
         expect([200, 503], `in flight at the cut: ${sample.kind} ${JSON.stringify(sample.body)}`).to.include(
           sample.status,
         );
-        expect(sample.ms).to.be.below(ANSWER_BOUND_MS);
       }
       expect(new Set(after.map((s) => s.kind))).to.deep.equal(new Set(['login', 'protected']));
 
       expectUnavailable(ready, '/api/ready');
       expect(health.status, '/api/health needs no database').to.equal(200);
-      expect(health.ms, '/api/health waits for nothing').to.be.below(ANSWER_BOUND_MS);
       expect(app.logger.lines.filter((line) => line.message === 'unhandled error')).to.deep.equal([]);
 
       const firstUnavailable = Math.min(...after.map((s) => s.startedAt + s.ms)) - cutAt;
@@ -469,19 +448,26 @@ describe('PostgreSQL faults, cut with a TCP proxy (DATABASE_CONNECT_TIMEOUT=1s)'
         const app = await service({ DATABASE_POOL_SIZE: '4' });
         const states: string[] = [];
         for (let cycle = 0; cycle < 6; cycle += 1) {
-          const load = traffic(app, 8, 4000);
+          const load = traffic(app, 8);
           await load.answered(40);
+          const cutAt = performance.now();
           await proxy.stop();
-          await sleep(300);
+          await until(
+            () => load.samples.some((sample) => sample.startedAt >= cutAt && sample.status === 503),
+            'a request made during the outage was refused',
+          );
           await proxy.start();
           await load.stop();
-          const back = await until200(app, 'protected', performance.now(), 3000);
-          await sleep(200);
+          const back = await until200(app, 'protected', performance.now());
+          // A leaked slot stays pending destroy for good; a connection being torn down leaves that state by itself.
+          await until(() => app.pool.state().pendingDestroyConnections === 0, 'no connection is pending destroy').catch(
+            () => undefined,
+          );
           const { pendingDestroyConnections, idleConnections, waitingClients } = app.pool.state();
           states.push(`${pendingDestroyConnections}/${idleConnections}/${waitingClients}`);
           if (back.sample.status !== 200) break;
         }
-        const after = await Promise.all(Array.from({ length: 12 }, () => call(app, 'protected', 5000)));
+        const after = await Promise.all(Array.from({ length: 12 }, () => call(app, 'protected')));
         const slowest = Math.max(...after.map((s) => s.ms)).toFixed(0);
         measurements.push(
           `outages under load, pool of 4: pending-destroy/idle/waiting after each: ${states.join(', ')}; ` +
@@ -498,8 +484,8 @@ describe('PostgreSQL faults, cut with a TCP proxy (DATABASE_CONNECT_TIMEOUT=1s)'
     );
 
     it(
-      'PostgreSQL frozen with connections open (no reset, no answer): a 503 within statement_timeout + margin ' +
-        '(a client-side read timeout), not a request that hangs',
+      'PostgreSQL frozen with connections open (no reset, no answer): a 503 from the client-side read timeout, ' +
+        'not a request that hangs',
       async function () {
         this.timeout(90_000);
         const app = await service();
@@ -514,7 +500,7 @@ describe('PostgreSQL faults, cut with a TCP proxy (DATABASE_CONNECT_TIMEOUT=1s)'
         await proxy.stop();
         await proxy.start('forward');
         expect(health.status).to.equal(200);
-        for (const sample of samples) expectUnavailable(sample, 'frozen', STATEMENT_TIMEOUT_MS + 2000);
+        for (const sample of samples) expectUnavailable(sample, 'frozen');
       },
     );
   });
@@ -525,7 +511,8 @@ describe('PostgreSQL faults, cut with a TCP proxy (DATABASE_CONNECT_TIMEOUT=1s)'
       const app = services[0]!;
       expect((await call(app, 'health')).status).to.equal(200);
       const statuses = services.flatMap((s) => s.logger.events('request').map((line) => line.fields.status as number));
-      expect(statuses.length).to.be.greaterThan(1000);
+      expect(answeredCalls, 'the suites above made traffic').to.be.greaterThan(100);
+      expect(statuses.length, 'every answered request was logged').to.be.at.least(answeredCalls);
       expect(statuses.filter((status) => status >= 500 && status !== 503)).to.deep.equal([]);
     });
   });

@@ -100,7 +100,9 @@ describe('integration: concurrent refresh-token rotation on PostgreSQL', () => {
           ),
         );
         const kinds = outcomes.map((outcome) => outcome.kind).sort();
-        expect(kinds, `round ${round}`).to.deep.equal(['rotated', ...Array<string>(PARALLEL - 1).fill('replayed')].sort());
+        expect(kinds, `round ${round}`).to.deep.equal(
+          ['rotated', ...Array<string>(PARALLEL - 1).fill('replayed')].sort(),
+        );
 
         const rows = await database.pool.any(sql.type(tokenRows)`
           SELECT token_hash, spent_at IS NOT NULL AS spent, successor_hash FROM refresh_tokens

@@ -5,7 +5,8 @@ import { CreateUser } from '../../src/application/use-cases/create-user.js';
 import { GetSecret } from '../../src/application/use-cases/get-secret.js';
 import { ListUsers } from '../../src/application/use-cases/list-users.js';
 import { Logout } from '../../src/application/use-cases/logout.js';
-import { RefreshToken } from '../../src/application/use-cases/refresh-token.js';
+import { RefreshAccessToken } from '../../src/application/use-cases/refresh-access-token.js';
+import { RotateRefreshToken } from '../../src/application/use-cases/rotate-refresh-token.js';
 import { RegisterUser } from '../../src/application/use-cases/register-user.js';
 import { UpdateUser } from '../../src/application/use-cases/update-user.js';
 import { VerifyAccessToken } from '../../src/application/use-cases/verify-access-token.js';
@@ -63,19 +64,20 @@ export function fakeServices(lifespans = { accessSeconds: 900, refreshSeconds: 3
     tokens,
     sessionStarter,
     createUser,
-    registerUser: new RegisterUser(createUser, sessionStarter),
+    registerUser: new RegisterUser(createUser, sessionStarter, rateLimits, logger),
     rateLimits,
     authenticate: new Authenticate(users, hasher, sessionStarter, rateLimits, logger),
-    refreshToken: new RefreshToken(
-      signer,
-      users,
+    rotateRefreshToken: new RotateRefreshToken(
       sessions,
+      users,
       opaqueTokens,
       tokens,
       clock,
+      rateLimits,
       logger,
       lifespans.graceSeconds,
     ),
+    refreshAccessToken: new RefreshAccessToken(signer, users, sessions, tokens, rateLimits, logger),
     verifyAccessToken: new VerifyAccessToken(signer, users, sessions, clock),
     getSecret: new GetSecret(),
     logout: new Logout(sessions, clock, logger),

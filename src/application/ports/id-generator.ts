@@ -1,4 +1,5 @@
-export const IdGenerator = Symbol.for('IdGenerator');
+import { type ServiceToken, serviceToken } from './service-token.js';
+export const IdGenerator: ServiceToken<IdGenerator> = serviceToken('IdGenerator');
 export interface IdGenerator {
   /** @returns a unique, unguessable token id (`jti`). */
   tokenId(): string;

@@ -1,7 +1,8 @@
+import { type ServiceToken, serviceToken } from './service-token.js';
 /** Structured fields attached to a log line. Never put a password, a token or a hash in here. */
 export type LogFields = Readonly<Record<string, unknown>>;
 
-export const Logger = Symbol.for('Logger');
+export const Logger: ServiceToken<Logger> = serviceToken('Logger');
 /**
  * Structured, fire-and-forget logging. Calls never throw and never wait for a sink (stdout, Logstash).
  */

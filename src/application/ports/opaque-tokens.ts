@@ -1,4 +1,5 @@
-export const OpaqueTokens = Symbol.for('OpaqueTokens');
+import { type ServiceToken, serviceToken } from './service-token.js';
+export const OpaqueTokens: ServiceToken<OpaqueTokens> = serviceToken('OpaqueTokens');
 /** Refresh tokens: random opaque strings of which only a digest is stored. */
 export interface OpaqueTokens {
   /** @returns a new token of at least 256 random bits. */

@@ -1,4 +1,5 @@
-export const PasswordHasher = Symbol.for('PasswordHasher');
+import { type ServiceToken, serviceToken } from './service-token.js';
+export const PasswordHasher: ServiceToken<PasswordHasher> = serviceToken('PasswordHasher');
 export interface PasswordHasher {
   /** @returns a self-describing hash (algorithm, parameters, salt) of the normalized password. */
   hash(password: string): Promise<string>;

@@ -1,7 +1,8 @@
+import { type ServiceToken, serviceToken } from './service-token.js';
 /** Actions limited per client address (login failures have their own, finer rule). */
 export type LimitedAction = 'registration' | 'refresh';
 
-export const RateLimits = Symbol.for('RateLimits');
+export const RateLimits: ServiceToken<RateLimits> = serviceToken('RateLimits');
 /**
  * Brute-force limits, shared by every instance of the service. Keys are derived from the username as compared
  * (NFKC, lower-cased) and the client address, so an attacker on one address does not lock the owner out of another.

@@ -1,3 +1,4 @@
+import { type ServiceToken, serviceToken } from './service-token.js';
 import type { RevocationReason, Session } from '../../domain/session.js';
 import type { UserId } from '../../domain/user.js';
 
@@ -23,7 +24,7 @@ export interface RotationRequest {
   readonly graceMs: number;
 }
 
-export const SessionRepository = Symbol.for('SessionRepository');
+export const SessionRepository: ServiceToken<SessionRepository> = serviceToken('SessionRepository');
 /** Sessions and their refresh tokens, of which only SHA-256 hashes are stored. */
 export interface SessionRepository {
   /** Stores a new session with its first refresh token. */

@@ -1,7 +1,8 @@
+import { type ServiceToken, serviceToken } from './service-token.js';
 import type { NewUser, User, UserId } from '../../domain/user.js';
 import type { Result } from '../../domain/result.js';
 
-export const UserRepository = Symbol.for('UserRepository');
+export const UserRepository: ServiceToken<UserRepository> = serviceToken('UserRepository');
 export interface UserRepository {
   /**
    * Finds the user whose username equals `username` after NFKC and lower-casing ({@link usernameKey}).

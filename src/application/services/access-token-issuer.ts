@@ -2,7 +2,7 @@ import type { Clock } from '../ports/clock.js';
 import type { IdGenerator } from '../ports/id-generator.js';
 import type { AccessClaims, TokenSigner } from '../ports/token-signer.js';
 import type { Session } from '../../domain/session.js';
-import { type User, formatRoles } from '../../domain/user.js';
+import type { User } from '../../domain/user.js';
 
 export interface IssuedAccessToken {
   readonly accessToken: string;
@@ -11,7 +11,7 @@ export interface IssuedAccessToken {
   readonly expiresIn: number;
 }
 
-/** Signs access tokens with flask-praetorian's claims: never valid past the session's refresh deadline (`rf_exp`). */
+/** Signs access tokens, never valid past the session's refresh deadline (praetorian's `rf_exp`). */
 export class AccessTokenIssuer {
   constructor(
     private readonly signer: TokenSigner,
@@ -24,32 +24,35 @@ export class AccessTokenIssuer {
     return Math.floor(this.clock.now() / 1000);
   }
 
-  /** A new token (new `jti`) for a session, at login or refresh-token rotation. */
-  issue(user: User, session: Session): IssuedAccessToken {
+  /** A new token (new token id) for a session, at login or refresh-token rotation. */
+  issue(user: Pick<User, 'id' | 'roles'>, session: Session): IssuedAccessToken {
     return this.sign(user, {
-      jti: this.ids.tokenId(),
-      sid: session.id,
-      iat: this.nowSeconds(),
-      rfExp: Math.floor(session.expiresAt / 1000),
+      tokenId: this.ids.tokenId(),
+      sessionId: session.id,
+      refreshableUntil: Math.floor(session.expiresAt / 1000),
     });
   }
 
-  /** A praetorian refresh: keeps `jti`, `sid` and `rf_exp`, re-reads roles. */
-  reissue(user: User, previous: AccessClaims): IssuedAccessToken {
-    return this.sign(user, { jti: previous.jti, sid: previous.sid, iat: this.nowSeconds(), rfExp: previous.rf_exp });
+  /** A praetorian refresh: keeps the token id, the session and the refresh deadline; reads the roles anew. */
+  reissue(user: Pick<User, 'id' | 'roles'>, previous: AccessClaims): IssuedAccessToken {
+    return this.sign(user, previous);
   }
 
-  private sign(user: User, at: { jti: string; sid: string; iat: number; rfExp: number }): IssuedAccessToken {
-    const exp = Math.min(at.iat + this.accessSeconds, at.rfExp);
+  private sign(
+    user: Pick<User, 'id' | 'roles'>,
+    kept: Pick<AccessClaims, 'tokenId' | 'sessionId' | 'refreshableUntil'>,
+  ): IssuedAccessToken {
+    const issuedAt = this.nowSeconds();
+    const expiresAt = Math.min(issuedAt + this.accessSeconds, kept.refreshableUntil);
     const claims: AccessClaims = {
-      iat: at.iat,
-      exp,
-      jti: at.jti,
-      sid: at.sid,
-      id: user.id,
-      rls: formatRoles(user.roles),
-      rf_exp: at.rfExp,
+      tokenId: kept.tokenId,
+      sessionId: kept.sessionId,
+      userId: user.id,
+      roles: user.roles,
+      issuedAt,
+      expiresAt,
+      refreshableUntil: kept.refreshableUntil,
     };
-    return { accessToken: this.signer.sign(claims), claims, expiresIn: Math.max(exp - at.iat, 0) };
+    return { accessToken: this.signer.sign(claims), claims, expiresIn: Math.max(expiresAt - issuedAt, 0) };
   }
 }

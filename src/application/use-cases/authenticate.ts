@@ -3,22 +3,30 @@ import type { UserRepository } from '../ports/user-repository.js';
 import type { Logger } from '../ports/logger.js';
 import type { RateLimits } from '../ports/rate-limits.js';
 import type { IssuedTokens, SessionStarter } from '../services/session-starter.js';
-import { type DomainError, invalidInput } from '../../domain/errors.js';
+import {
+  type InactiveUser,
+  type InvalidCredentials,
+  type TooManyRequests,
+  tooManyRequests,
+} from '../../domain/errors.js';
 import { type Result, fail, ok } from '../../domain/result.js';
 import { normalizePassword } from '../../domain/password-policy.js';
 
 export interface AuthenticateInput {
-  readonly username: unknown;
-  readonly password: unknown;
+  readonly username: string;
+  readonly password: string;
   /** The client's address, for the brute-force limits. */
   readonly client: string;
 }
 
 export type AuthenticateOutput = IssuedTokens & { readonly userId: number };
 
+export type AuthenticateError = InvalidCredentials | InactiveUser | TooManyRequests;
+
 /**
- * Logs a user in with username and password. An unknown user and a wrong password are one answer,
- * `InvalidCredentials`, reached through the same argon2 verification so that timing does not tell them apart.
+ * Logs a user in with username and password, under the brute-force limits. An unknown user and a wrong password are
+ * one answer, `InvalidCredentials`, reached through the same password verification so that timing does not tell them
+ * apart.
  */
 export class Authenticate {
   constructor(
@@ -29,15 +37,13 @@ export class Authenticate {
     private readonly logger: Logger,
   ) {}
 
-  async execute(input: AuthenticateInput): Promise<Result<AuthenticateOutput, DomainError>> {
-    if (typeof input.username !== 'string') return fail(invalidInput('username', 'username must be a string'));
-    if (typeof input.password !== 'string') return fail(invalidInput('password', 'password must be a string'));
+  async execute(input: AuthenticateInput): Promise<Result<AuthenticateOutput, AuthenticateError>> {
     const password = normalizePassword(input.password);
 
     const blockedFor = await this.limits.loginAttempted(input.username, input.client);
     if (blockedFor > 0) {
       this.logger.warn('login rate limited', { event: 'rate_limited', action: 'login', retry_after: blockedFor });
-      return fail({ code: 'TooManyRequests', retryAfterSeconds: blockedFor });
+      return fail(tooManyRequests(blockedFor));
     }
 
     const user = await this.users.findByUsername(input.username);

@@ -2,18 +2,20 @@ import type { CommonPasswords } from '../ports/common-passwords.js';
 import type { PasswordHasher } from '../ports/password-hasher.js';
 import type { UserRepository } from '../ports/user-repository.js';
 import type { Logger } from '../ports/logger.js';
-import type { DomainError } from '../../domain/errors.js';
+import type { InvalidInput, UserExists } from '../../domain/errors.js';
 import { type Result, fail, ok } from '../../domain/result.js';
 import { DEFAULT_ROLES, type User, validateRoles } from '../../domain/user.js';
 import { validateUsername } from '../../domain/username.js';
 import { checkNewPassword } from '../../domain/password-policy.js';
 
 export interface CreateUserInput {
-  readonly username: unknown;
-  readonly password: unknown;
+  readonly username: string;
+  readonly password: string;
   /** Defaults to `['user']`. Only trusted callers (the admin CLI) pass roles. */
-  readonly roles?: unknown;
+  readonly roles?: readonly string[];
 }
+
+export type CreateUserError = InvalidInput | UserExists;
 
 /** Creates an active user after the username, password and role rules; the password is stored as a hash. */
 export class CreateUser {
@@ -24,12 +26,12 @@ export class CreateUser {
     private readonly logger: Logger,
   ) {}
 
-  async execute(input: CreateUserInput): Promise<Result<User, DomainError>> {
+  async execute(input: CreateUserInput): Promise<Result<User, CreateUserError>> {
     const username = validateUsername(input.username);
     if (!username.ok) return username;
     const password = checkNewPassword(input.password, (candidate) => this.commonPasswords.contains(candidate));
     if (!password.ok) return password;
-    const roles = input.roles === undefined ? ok([...DEFAULT_ROLES]) : validateRoles(input.roles);
+    const roles = validateRoles(input.roles ?? DEFAULT_ROLES);
     if (!roles.ok) return roles;
 
     const created = await this.users.create({
@@ -40,6 +42,6 @@ export class CreateUser {
     });
     if (!created.ok) return fail({ code: 'UserExists' });
     this.logger.info('user created', { event: 'user_created', user_id: created.value.id, roles: roles.value });
-    return created;
+    return ok(created.value);
   }
 }

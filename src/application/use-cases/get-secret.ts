@@ -1,14 +1,12 @@
-import { type Result, ok } from '../../domain/result.js';
-import type { DomainError } from '../../domain/errors.js';
 import type { Principal } from './verify-access-token.js';
 
 export interface GetSecretOutput {
   readonly message: string;
 }
 
-/** The seed's protected resource: a message naming the authenticated user. */
+/** The seed's protected resource: a message naming the authenticated user. It cannot fail. */
 export class GetSecret {
-  async execute(input: { readonly principal: Principal }): Promise<Result<GetSecretOutput, DomainError>> {
-    return ok({ message: `protected endpoint (allowed usr ${input.principal.username})` });
+  execute(input: { readonly principal: Principal }): GetSecretOutput {
+    return { message: `protected endpoint (allowed usr ${input.principal.username})` };
   }
 }

@@ -1,37 +1,28 @@
 import type { UserRepository } from '../ports/user-repository.js';
-import { type DomainError, invalidInput } from '../../domain/errors.js';
-import { type Result, fail, ok } from '../../domain/result.js';
-import type { User } from '../../domain/user.js';
+import { type UserView, viewOf } from '../../domain/user.js';
 
 export const MAX_PAGE_SIZE = 100;
 
+export interface ListUsersInput {
+  /** From 1. */
+  readonly page: number;
+  /** 1 to {@link MAX_PAGE_SIZE}. */
+  readonly perPage: number;
+}
+
 export interface ListUsersOutput {
-  readonly users: readonly Omit<User, 'passwordHash'>[];
+  readonly users: readonly UserView[];
   readonly page: number;
   readonly perPage: number;
   readonly total: number;
 }
 
-/** One page of users, without their password hashes. */
+/** One page of users, ordered by id. */
 export class ListUsers {
   constructor(private readonly users: UserRepository) {}
 
-  async execute(input: {
-    readonly page: number;
-    readonly perPage: number;
-  }): Promise<Result<ListUsersOutput, DomainError>> {
-    if (!Number.isSafeInteger(input.page) || input.page < 1 || input.page > 1_000_000) {
-      return fail(invalidInput('page', 'page must be a whole number from 1'));
-    }
-    if (!Number.isSafeInteger(input.perPage) || input.perPage < 1 || input.perPage > MAX_PAGE_SIZE) {
-      return fail(invalidInput('per_page', `per_page must be a whole number from 1 to ${MAX_PAGE_SIZE}`));
-    }
+  async execute(input: ListUsersInput): Promise<ListUsersOutput> {
     const { users, total } = await this.users.list({ offset: (input.page - 1) * input.perPage, limit: input.perPage });
-    return ok({
-      users: users.map(({ passwordHash: _hash, ...user }) => user),
-      page: input.page,
-      perPage: input.perPage,
-      total,
-    });
+    return { users: users.map(viewOf), page: input.page, perPage: input.perPage, total };
   }
 }

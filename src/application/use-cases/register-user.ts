@@ -1,23 +1,34 @@
+import type { Logger } from '../ports/logger.js';
+import type { RateLimits } from '../ports/rate-limits.js';
 import type { SessionStarter, IssuedTokens } from '../services/session-starter.js';
-import type { CreateUser } from './create-user.js';
-import type { DomainError } from '../../domain/errors.js';
-import { type Result, ok } from '../../domain/result.js';
+import type { CreateUser, CreateUserError } from './create-user.js';
+import { type TooManyRequests, tooManyRequests } from '../../domain/errors.js';
+import { type Result, fail, ok } from '../../domain/result.js';
 
 export interface RegisterUserInput {
-  readonly username: unknown;
-  readonly password: unknown;
+  readonly username: string;
+  readonly password: string;
+  /** The client's address, for the registration limit. */
+  readonly client: string;
 }
 
 export type RegisterUserOutput = IssuedTokens & { readonly userId: number };
 
-/** Public sign-up: an active user with only the `user` role, logged in at once. */
+/** Public sign-up, limited per client address: an active user with only the `user` role, logged in at once. */
 export class RegisterUser {
   constructor(
     private readonly createUser: CreateUser,
     private readonly sessions: SessionStarter,
+    private readonly limits: RateLimits,
+    private readonly logger: Logger,
   ) {}
 
-  async execute(input: RegisterUserInput): Promise<Result<RegisterUserOutput, DomainError>> {
+  async execute(input: RegisterUserInput): Promise<Result<RegisterUserOutput, CreateUserError | TooManyRequests>> {
+    const blockedFor = await this.limits.hit('registration', input.client);
+    if (blockedFor > 0) {
+      this.logger.warn('rate limited', { event: 'rate_limited', action: 'registration', retry_after: blockedFor });
+      return fail(tooManyRequests(blockedFor));
+    }
     const created = await this.createUser.execute({ username: input.username, password: input.password });
     if (!created.ok) return created;
     return ok({ ...(await this.sessions.start(created.value)), userId: created.value.id });

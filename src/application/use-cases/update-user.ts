@@ -2,16 +2,18 @@ import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
 import type { SessionRepository } from '../ports/session-repository.js';
 import type { UserChanges, UserRepository } from '../ports/user-repository.js';
-import { type DomainError, invalidInput } from '../../domain/errors.js';
+import type { InvalidInput, UserNotFound } from '../../domain/errors.js';
 import { type Result, fail, ok } from '../../domain/result.js';
-import { type User, validateRoles } from '../../domain/user.js';
+import { type UserId, type UserView, validateRoles, viewOf } from '../../domain/user.js';
 
 export interface UpdateUserInput {
   /** The user, by id (admin API) or by username (admin CLI). */
-  readonly target: { readonly id: number } | { readonly username: string };
-  readonly roles?: unknown;
-  readonly isActive?: unknown;
+  readonly target: { readonly id: UserId } | { readonly username: string };
+  readonly roles?: readonly string[];
+  readonly isActive?: boolean;
 }
+
+export type UpdateUserError = InvalidInput | UserNotFound;
 
 /**
  * An administrator's change to a user's roles and/or active flag. Deactivation revokes every session of the user at
@@ -25,18 +27,12 @@ export class UpdateUser {
     private readonly logger: Logger,
   ) {}
 
-  async execute(input: UpdateUserInput): Promise<Result<Omit<User, 'passwordHash'>, DomainError>> {
-    if (input.roles === undefined && input.isActive === undefined) {
-      return fail(invalidInput('body', 'give roles and/or is_active'));
-    }
+  async execute(input: UpdateUserInput): Promise<Result<UserView, UpdateUserError>> {
     let roles: string[] | undefined;
     if (input.roles !== undefined) {
       const checked = validateRoles(input.roles);
       if (!checked.ok) return checked;
       roles = checked.value;
-    }
-    if (input.isActive !== undefined && typeof input.isActive !== 'boolean') {
-      return fail(invalidInput('is_active', 'is_active must be true or false'));
     }
     const changes: UserChanges = { roles, isActive: input.isActive };
 
@@ -61,7 +57,6 @@ export class UpdateUser {
       roles: updated.roles,
       is_active: updated.isActive,
     });
-    const { passwordHash: _hash, ...user } = updated;
-    return ok(user);
+    return ok(viewOf(updated));
   }
 }

@@ -2,22 +2,30 @@ import type { Clock } from '../ports/clock.js';
 import type { SessionRepository } from '../ports/session-repository.js';
 import type { TokenSigner } from '../ports/token-signer.js';
 import type { UserRepository } from '../ports/user-repository.js';
-import { type DomainError, invalidToken } from '../../domain/errors.js';
+import {
+  type ExpiredAccess,
+  type InactiveUser,
+  type InvalidToken,
+  type RevokedToken,
+  invalidToken,
+} from '../../domain/errors.js';
 import { type Result, fail, ok } from '../../domain/result.js';
-import { parseRoles } from '../../domain/user.js';
+import { checkAccess } from '../../domain/session.js';
 
 /** Who a request acts for, once its access token has been checked. */
 export interface Principal {
   readonly userId: number;
   readonly username: string;
   /**
-   * Roles the token states (praetorian's `rls`) that the user still holds: a role granted since waits for the next
-   * refresh, as in praetorian, but a role taken away stops working at once.
+   * Roles the token states that the user still holds: a role granted since waits for the next refresh, as in
+   * praetorian, but a role taken away stops working at once.
    */
   readonly roles: readonly string[];
-  readonly jti: string;
+  readonly tokenId: string;
   readonly sessionId: string;
 }
+
+export type VerifyAccessTokenError = InvalidToken | ExpiredAccess | InactiveUser | RevokedToken;
 
 /**
  * Checks an access token for a guarded endpoint: signature and claims, expiry, then the session and the user as
@@ -32,23 +40,25 @@ export class VerifyAccessToken {
     private readonly clock: Clock,
   ) {}
 
-  async execute(input: { readonly token: string }): Promise<Result<Principal, DomainError>> {
+  async execute(input: { readonly token: string }): Promise<Result<Principal, VerifyAccessTokenError>> {
     const verification = this.signer.verify(input.token, Math.floor(this.clock.now() / 1000));
     if (verification.status === 'invalid') return fail(invalidToken(verification.reason));
     if (verification.status === 'expired') return fail({ code: 'ExpiredAccess' });
     const { claims } = verification;
 
-    const [user, session] = await Promise.all([this.users.findById(claims.id), this.sessions.findById(claims.sid)]);
-    // The user first: a deactivated user is told so (InvalidUserError), though deactivation also revoked the session.
-    if (!user || !user.isActive) return fail({ code: 'InactiveUser' });
-    if (!session || session.revokedAt !== null || session.userId !== claims.id) return fail({ code: 'RevokedToken' });
-    const held = new Set(user.roles);
+    const [user, session] = await Promise.all([
+      this.users.findById(claims.userId),
+      this.sessions.findById(claims.sessionId),
+    ]);
+    const access = checkAccess(user, session, claims.userId);
+    if (!access.ok) return access;
+    const held = new Set(access.value.roles);
     return ok({
-      userId: user.id,
-      username: user.username,
-      roles: parseRoles(claims.rls).filter((role) => held.has(role)),
-      jti: claims.jti,
-      sessionId: claims.sid,
+      userId: access.value.id,
+      username: access.value.username,
+      roles: claims.roles.filter((role) => held.has(role)),
+      tokenId: claims.tokenId,
+      sessionId: claims.sessionId,
     });
   }
 }

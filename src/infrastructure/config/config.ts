@@ -116,6 +116,9 @@ export interface Config {
   readonly corsOrigins: '*' | readonly string[];
 }
 
+/** The configuration once the signing secret is settled: given, or generated for a development run. */
+export type ServiceConfig = Omit<Config, 'jwtSecret'> & { readonly jwtSecret: string };
+
 /** A configuration value that cannot be used; `message` is one line naming the variable. */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';

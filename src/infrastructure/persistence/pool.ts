@@ -1,4 +1,5 @@
 import {
+  type ClientConfigurationInput,
   type DatabasePool,
   type Interceptor,
   type QueryResultRow,
@@ -9,7 +10,6 @@ import {
   createPool,
   sql,
 } from 'slonik';
-import pg from 'pg';
 
 /** Validates rows of `sql.type(schema)` queries against their zod schema, as slonik expects an interceptor to. */
 export const resultParser: Interceptor = {
@@ -24,6 +24,8 @@ export const resultParser: Interceptor = {
 };
 
 const STATEMENT_TIMEOUT_MS = 10_000;
+/** The longest a query may wait for an answer on the client side: the server's statement timeout, plus a margin. */
+export const QUERY_TIMEOUT_MS = STATEMENT_TIMEOUT_MS + 1000;
 
 export interface PoolOptions {
   readonly connectionUri: string;
@@ -36,11 +38,7 @@ export interface PoolOptions {
  * itself when it returns: no connection is pinned, every request asks the pool anew.
  */
 export function createDatabasePool(options: PoolOptions): Promise<DatabasePool> {
-  // statement_timeout is enforced by the server, so a server that stops answering on an open connection would hold a
-  // request forever; pg's own read timeout (slonik passes none) bounds it on the client side. Set as pg's default, it
-  // also covers the rate-limit pool.
-  pg.defaults.query_timeout = STATEMENT_TIMEOUT_MS + 1000;
-  return createPool(options.connectionUri, {
+  const configuration: ClientConfigurationInput & { readonly queryTimeout: number } = {
     connectionTimeout: options.connectionTimeoutMs,
     connectionRetryLimit: 0,
     queryRetryLimit: 0,
@@ -50,7 +48,11 @@ export function createDatabasePool(options: PoolOptions): Promise<DatabasePool> 
     idleInTransactionSessionTimeout: 10_000,
     captureStackTrace: false,
     interceptors: [resultParser],
-  });
+    // pg's client-side read timeout (passed through by the patch in patches/): statement_timeout is enforced by the
+    // server, so a server that stops answering on an open connection would otherwise hold a request forever.
+    queryTimeout: QUERY_TIMEOUT_MS,
+  };
+  return createPool(options.connectionUri, configuration);
 }
 
 const UNAVAILABLE_CODES = new Set([

@@ -5,7 +5,7 @@ import type {
   RotationRequest,
   SessionRepository,
 } from '../../application/ports/session-repository.js';
-import type { RevocationReason, Session } from '../../domain/session.js';
+import { type RevocationReason, type Session, decideRotation } from '../../domain/session.js';
 import type { UserId } from '../../domain/user.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -64,25 +64,31 @@ export class SlonikSessionRepository implements SessionRepository {
         FOR UPDATE OF t`);
       if (!row) return { kind: 'unknown' };
       const session = toSession(row);
-      if (session.revokedAt !== null) return { kind: 'revoked' };
-      if (session.expiresAt <= request.now) return { kind: 'expired' };
-
-      if (row.spent_ms === null) {
-        await transaction.query(sql.unsafe`
-          UPDATE refresh_tokens SET spent_at = ${at(request.now)}, successor_hash = ${request.successorHash}
-          WHERE token_hash = ${request.tokenHash}`);
-        await transaction.query(sql.unsafe`
-          INSERT INTO refresh_tokens (token_hash, session_id, issued_at)
-          VALUES (${request.successorHash}, ${session.id}, ${at(request.now)})`);
-        return { kind: 'rotated', session };
+      const decision = decideRotation(
+        session,
+        { spentAt: row.spent_ms, successorHash: row.successor_hash },
+        { now: request.now, graceMs: request.graceMs, successorHash: request.successorHash },
+      );
+      switch (decision) {
+        case 'rotate':
+          await transaction.query(sql.unsafe`
+            UPDATE refresh_tokens SET spent_at = ${at(request.now)}, successor_hash = ${request.successorHash}
+            WHERE token_hash = ${request.tokenHash}`);
+          await transaction.query(sql.unsafe`
+            INSERT INTO refresh_tokens (token_hash, session_id, issued_at)
+            VALUES (${request.successorHash}, ${session.id}, ${at(request.now)})`);
+          return { kind: 'rotated', session };
+        case 'replay':
+          return { kind: 'replayed', session };
+        case 'reuse':
+          await transaction.query(sql.unsafe`
+            UPDATE sessions SET revoked_at = ${at(request.now)}, revoked_reason = 'refresh_token_reused'
+            WHERE id = ${session.id}`);
+          return { kind: 'reused', session: { ...session, revokedAt: request.now } };
+        case 'revoked':
+        case 'expired':
+          return { kind: decision };
       }
-      if (request.now - row.spent_ms < request.graceMs && row.successor_hash === request.successorHash) {
-        return { kind: 'replayed', session };
-      }
-      await transaction.query(sql.unsafe`
-        UPDATE sessions SET revoked_at = ${at(request.now)}, revoked_reason = 'refresh_token_reused'
-        WHERE id = ${session.id}`);
-      return { kind: 'reused', session: { ...session, revokedAt: request.now } };
     });
   }
 

@@ -2,26 +2,15 @@ import { type DatabasePool, UniqueIntegrityConstraintViolationError, sql } from 
 import { z } from 'zod';
 import type { UserChanges, UserRepository } from '../../application/ports/user-repository.js';
 import { type Result, fail, ok } from '../../domain/result.js';
-import { type NewUser, type User, type UserId, formatRoles, isActiveFlag, parseRoles } from '../../domain/user.js';
-
-const userRow = z.object({
-  id: z.number(),
-  username: z.string(),
-  password: z.string(),
-  roles: z.string().nullable(),
-  is_active: z.boolean().nullable(),
-});
+import type { NewUser, User, UserId } from '../../domain/user.js';
+import { formatRoleList } from '../praetorian-roles.js';
+import { USER_COLUMNS, toUser, userRow } from './user-mapper.js';
 
 /** The seed's exact-match constraint and our folded-form index. */
 const USERNAME_CONSTRAINTS = new Set(['users_username_key', 'users_username_folded_key']);
 
-const toUser = (row: z.infer<typeof userRow>): User => ({
-  id: row.id,
-  username: row.username,
-  passwordHash: row.password,
-  roles: parseRoles(row.roles),
-  isActive: isActiveFlag(row.is_active),
-});
+/** `serial` ids are PostgreSQL integers; anything else names no row (and would fail the query). */
+const isRowId = (id: number) => Number.isSafeInteger(id) && id >= 1 && id <= 2_147_483_647;
 
 /** Users in the seed's `users` table. */
 export class SlonikUserRepository implements UserRepository {
@@ -31,15 +20,14 @@ export class SlonikUserRepository implements UserRepository {
     // PostgreSQL text cannot hold NUL, so no stored username has one (and the query would fail).
     if (username.includes('\u0000')) return null;
     const row = await this.pool.maybeOne(sql.type(userRow)`
-      SELECT id, username, password, roles, is_active FROM users
+      SELECT ${USER_COLUMNS} FROM users
       WHERE lower(normalize(username, NFKC)) = lower(normalize(${username}, NFKC))`);
     return row && toUser(row);
   }
 
   async findById(id: UserId): Promise<User | null> {
-    if (!Number.isSafeInteger(id) || id < 1 || id > 2_147_483_647) return null;
-    const row = await this.pool.maybeOne(sql.type(userRow)`
-      SELECT id, username, password, roles, is_active FROM users WHERE id = ${id}`);
+    if (!isRowId(id)) return null;
+    const row = await this.pool.maybeOne(sql.type(userRow)`SELECT ${USER_COLUMNS} FROM users WHERE id = ${id}`);
     return row && toUser(row);
   }
 
@@ -47,8 +35,8 @@ export class SlonikUserRepository implements UserRepository {
     try {
       const row = await this.pool.one(sql.type(userRow)`
         INSERT INTO users (username, password, roles, is_active)
-        VALUES (${user.username}, ${user.passwordHash}, ${formatRoles(user.roles)}, ${user.isActive})
-        RETURNING id, username, password, roles, is_active`);
+        VALUES (${user.username}, ${user.passwordHash}, ${formatRoleList(user.roles)}, ${user.isActive})
+        RETURNING ${USER_COLUMNS}`);
       return ok(toUser(row));
     } catch (error) {
       if (
@@ -66,23 +54,22 @@ export class SlonikUserRepository implements UserRepository {
   }
 
   async update(id: UserId, changes: UserChanges): Promise<User | null> {
-    if (!Number.isSafeInteger(id) || id < 1 || id > 2_147_483_647) return null;
-    const roles = changes.roles === undefined ? null : formatRoles(changes.roles);
+    if (!isRowId(id)) return null;
+    const roles = changes.roles === undefined ? null : formatRoleList(changes.roles);
     const isActive = changes.isActive ?? null;
     const row = await this.pool.maybeOne(sql.type(userRow)`
       UPDATE users SET
         roles = CASE WHEN ${roles === null} THEN roles ELSE ${roles} END,
         is_active = CASE WHEN ${isActive === null} THEN is_active ELSE ${isActive} END
       WHERE id = ${id}
-      RETURNING id, username, password, roles, is_active`);
+      RETURNING ${USER_COLUMNS}`);
     return row && toUser(row);
   }
 
   async list(page: { offset: number; limit: number }): Promise<{ users: User[]; total: number }> {
     const [rows, total] = await Promise.all([
       this.pool.any(sql.type(userRow)`
-        SELECT id, username, password, roles, is_active FROM users
-        ORDER BY id LIMIT ${page.limit} OFFSET ${page.offset}`),
+        SELECT ${USER_COLUMNS} FROM users ORDER BY id LIMIT ${page.limit} OFFSET ${page.offset}`),
       this.pool.oneFirst(sql.type(z.object({ count: z.number() }))`SELECT count(*)::int AS count FROM users`),
     ]);
     return { users: rows.map(toUser), total };

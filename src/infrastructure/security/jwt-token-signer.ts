@@ -2,6 +2,7 @@ import { type KeyObject, createSecretKey } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { z } from 'zod';
 import type { AccessClaims, TokenSigner, TokenVerification } from '../../application/ports/token-signer.js';
+import { formatRoleList, parseRoleList } from '../praetorian-roles.js';
 
 const ALGORITHM = 'HS256';
 const ACCESS_TYPE = 'access';
@@ -44,7 +45,18 @@ export class JwtTokenSigner implements TokenSigner {
   }
 
   sign(claims: AccessClaims): string {
-    const payload = { ...claims, sub: String(claims.id), typ: ACCESS_TYPE };
+    // flask-praetorian's claims (comma-joined roles as `rls`, the refresh deadline as `rf_exp`), plus `sub` and `typ`.
+    const payload = {
+      iat: claims.issuedAt,
+      exp: claims.expiresAt,
+      jti: claims.tokenId,
+      sid: claims.sessionId,
+      id: claims.userId,
+      rls: formatRoleList(claims.roles),
+      rf_exp: claims.refreshableUntil,
+      sub: String(claims.userId),
+      typ: ACCESS_TYPE,
+    };
     return jwt.sign(payload, this.key, { algorithm: ALGORITHM, issuer: this.issuer });
   }
 
@@ -68,8 +80,17 @@ export class JwtTokenSigner implements TokenSigner {
       const issue = parsed.error.issues[0];
       return { status: 'invalid', reason: `claim ${issue?.path.join('.') || '?'}: ${issue?.message ?? 'invalid'}` };
     }
-    const { sub, typ: _typ, ...claims } = parsed.data;
-    if (sub !== String(claims.id)) return { status: 'invalid', reason: 'sub does not match id' };
-    return claims.exp <= nowSeconds ? { status: 'expired', claims } : { status: 'valid', claims };
+    const wire = parsed.data;
+    if (wire.sub !== String(wire.id)) return { status: 'invalid', reason: 'sub does not match id' };
+    const claims: AccessClaims = {
+      tokenId: wire.jti,
+      sessionId: wire.sid,
+      userId: wire.id,
+      roles: parseRoleList(wire.rls),
+      issuedAt: wire.iat,
+      expiresAt: wire.exp,
+      refreshableUntil: wire.rf_exp,
+    };
+    return claims.expiresAt <= nowSeconds ? { status: 'expired', claims } : { status: 'valid', claims };
   }
 }

@@ -1,4 +1,5 @@
 import type { DomainError } from '../../domain/errors.js';
+import type { Result } from '../../domain/result.js';
 import { HttpError } from './http-error.js';
 
 /** Python's repr of a list of strings, as flask-praetorian formats role lists in its messages. */
@@ -48,4 +49,10 @@ export function domainErrorToHttp(error: DomainError): HttpError {
       throw new Error(`unmapped domain error ${JSON.stringify(unmapped)}`);
     }
   }
+}
+
+/** The value of a use case's result, or its error thrown as the HTTP answer it maps to. */
+export function unwrap<T>(result: Result<T, DomainError>): T {
+  if (!result.ok) throw domainErrorToHttp(result.error);
+  return result.value;
 }

@@ -11,15 +11,15 @@ const notCommon = () => false;
 const common = new ZxcvbnCommonPasswords();
 const isCommon = (password: string) => common.contains(password);
 
-function refusal(input: unknown, list: (password: string) => boolean = notCommon): string {
+function refusal(input: string, list: (password: string) => boolean = notCommon): string {
   const result = checkNewPassword(input, list);
   if (result.ok) throw new Error(`expected ${JSON.stringify(input)} to be refused`);
-  if (result.error.code !== 'InvalidInput') throw new Error(`expected InvalidInput, got ${result.error.code}`);
+  expect(result.error.code).to.equal('InvalidInput');
   expect(result.error.field).to.equal('password');
   return result.error.message;
 }
 
-function accepted(input: unknown, list: (password: string) => boolean = notCommon): string {
+function accepted(input: string, list: (password: string) => boolean = notCommon): string {
   const result = checkNewPassword(input, list);
   if (!result.ok) throw new Error(`expected acceptance, got ${JSON.stringify(result.error)}`);
   return result.value;
@@ -99,11 +99,5 @@ describe('domain: password policy', () => {
     const asked: string[] = [];
     checkNewPassword('ＬｏｎｇＥｎｏｕｇｈ', (candidate) => (asked.push(candidate), false));
     expect(asked).to.deep.equal(['LongEnough']);
-  });
-
-  it('refuses a password that is not a string', () => {
-    for (const input of [undefined, null, 12345678, ['password1'], { password: 'x'.repeat(10) }]) {
-      expect(refusal(input), JSON.stringify(input)).to.equal('password must be a string');
-    }
   });
 });

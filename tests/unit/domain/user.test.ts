@@ -1,37 +1,69 @@
 import { expect } from 'chai';
-import { DEFAULT_ROLES, formatRoles, isActiveFlag, parseRoles } from '../../../src/domain/user.js';
+import { DEFAULT_ROLES, MAX_ROLES, type User, validateRoles, viewOf } from '../../../src/domain/user.js';
 
-describe('domain: roles as praetorian stored them', () => {
-  it('reads null, undefined and empty text as no roles', () => {
-    expect(parseRoles(null)).to.deep.equal([]);
-    expect(parseRoles(undefined)).to.deep.equal([]);
-    expect(parseRoles('')).to.deep.equal([]);
-  });
-
-  it('splits on commas, trims padding and drops empty entries', () => {
-    expect(parseRoles('admin')).to.deep.equal(['admin']);
-    expect(parseRoles('admin,user')).to.deep.equal(['admin', 'user']);
-    expect(parseRoles(' admin , user ')).to.deep.equal(['admin', 'user']);
-    expect(parseRoles(',admin,,user,')).to.deep.equal(['admin', 'user']);
-    expect(parseRoles(' , ,')).to.deep.equal([]);
-  });
-
-  it('writes roles comma-joined, and reads back what it wrote', () => {
-    expect(formatRoles(['admin', 'user'])).to.equal('admin,user');
-    expect(formatRoles([])).to.equal('');
-    expect(parseRoles(formatRoles(['operator', 'user', 'admin']))).to.deep.equal(['operator', 'user', 'admin']);
-  });
-
+describe('domain: DEFAULT_ROLES', () => {
   it('gives a new user the single role "user"', () => {
     expect(DEFAULT_ROLES).to.deep.equal(['user']);
   });
 });
 
-describe('domain: isActiveFlag', () => {
-  it('treats a missing flag as active, as praetorian did, and only false as inactive', () => {
-    expect(isActiveFlag(null)).to.equal(true);
-    expect(isActiveFlag(undefined)).to.equal(true);
-    expect(isActiveFlag(true)).to.equal(true);
-    expect(isActiveFlag(false)).to.equal(false);
+describe('domain: validateRoles', () => {
+  it('accepts letters, digits and _ . : - and returns the distinct roles in order', () => {
+    expect(validateRoles(['user', 'admin', 'user', 'ops:read', 'a.b_c-1'])).to.deep.equal({
+      ok: true,
+      value: ['user', 'admin', 'ops:read', 'a.b_c-1'],
+    });
+    expect(validateRoles([])).to.deep.equal({ ok: true, value: [] });
+  });
+
+  it('refuses a role with a comma, since roles travel comma-joined', () => {
+    expect(validateRoles(['a,b'])).to.deep.equal({
+      ok: false,
+      error: { code: 'InvalidInput', field: 'roles', message: 'each role must be 1 to 32 letters, digits or _ . : -' },
+    });
+  });
+
+  it('refuses empty, too long and non-ASCII role names', () => {
+    for (const role of ['', 'r'.repeat(33), 'ädmin', 'with space', 'admin\n']) {
+      const result = validateRoles(['user', role]);
+      expect(result.ok, JSON.stringify(role)).to.equal(false);
+      expect(!result.ok && result.error.field, JSON.stringify(role)).to.equal('roles');
+    }
+    expect(validateRoles(['r'.repeat(32)]).ok, '32 characters').to.equal(true);
+  });
+
+  it(`accepts ${MAX_ROLES} roles and refuses ${MAX_ROLES + 1}`, () => {
+    const roles = Array.from({ length: MAX_ROLES + 1 }, (_, i) => `role${i}`);
+    expect(validateRoles(roles.slice(0, MAX_ROLES)).ok).to.equal(true);
+    expect(validateRoles(roles)).to.deep.equal({
+      ok: false,
+      error: {
+        code: 'InvalidInput',
+        field: 'roles',
+        message: `roles must be a list of at most ${MAX_ROLES} role names`,
+      },
+    });
+  });
+});
+
+describe('domain: viewOf', () => {
+  const user: User = {
+    id: 7,
+    username: 'Alice',
+    passwordHash: '$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA',
+    roles: ['user', 'admin'],
+    isActive: false,
+  };
+
+  it('shows id, username, roles and the active flag', () => {
+    expect(viewOf(user)).to.deep.equal({ id: 7, username: 'Alice', roles: ['user', 'admin'], isActive: false });
+  });
+
+  it('is a whitelist: no password hash, nor any field added to the object later', () => {
+    const withExtras = { ...user, email: 'alice@example.com', totpSecret: 'JBSWY3DPEHPK3PXP' } as User;
+    const view = viewOf(withExtras);
+    expect(Object.keys(view).sort()).to.deep.equal(['id', 'isActive', 'roles', 'username']);
+    expect(view).to.not.have.property('passwordHash');
+    expect(JSON.stringify(view)).to.not.include('argon2').and.not.include('JBSWY3DPEHPK3PXP');
   });
 });

@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import { USERNAME_MAX_LENGTH, usernameKey, validateUsername } from '../../../src/domain/username.js';
 
-function refusal(input: unknown): { field: string; message: string } {
+function refusal(input: string): { field: string; message: string } {
   const result = validateUsername(input);
   if (result.ok) throw new Error(`expected ${JSON.stringify(input)} to be refused, got ok`);
-  if (result.error.code !== 'InvalidInput') throw new Error(`expected InvalidInput, got ${result.error.code}`);
+  expect(result.error.code).to.equal('InvalidInput');
   return { field: result.error.field, message: result.error.message };
 }
 
@@ -62,15 +62,6 @@ describe('domain: validateUsername', () => {
       expect(refusal(name), JSON.stringify(name)).to.deep.equal({
         field: 'username',
         message: 'username must not start or end with white space',
-      });
-    }
-  });
-
-  it('refuses anything that is not a string', () => {
-    for (const input of [undefined, null, 42, true, ['alice'], { username: 'alice' }]) {
-      expect(refusal(input), JSON.stringify(input)).to.deep.equal({
-        field: 'username',
-        message: 'username must be a string',
       });
     }
   });

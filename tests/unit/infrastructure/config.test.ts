@@ -162,3 +162,35 @@ describe('config: loadConfig', () => {
     }
   });
 });
+
+describe('config: a short JWT_SECRET (issue 4, item 4)', () => {
+  const base = { DATABASE_URL: 'postgres://jwt:jwt@127.0.0.1:1/jwt' };
+
+  const configError = (secret: string): ConfigError => {
+    try {
+      loadConfig({ ...base, JWT_SECRET: secret });
+    } catch (error) {
+      expect(error).to.be.instanceOf(ConfigError);
+      return error as ConfigError;
+    }
+    expect.fail(`a ${Buffer.byteLength(secret)}-byte JWT_SECRET was accepted`);
+  };
+
+  for (const [name, secret] of [
+    ['31 ASCII bytes', 'x'.repeat(31)],
+    ['15 two-byte characters (30 bytes)', 'é'.repeat(15)],
+    ['a common weak secret', 'secret'],
+    ['31 bytes padded with spaces to 35', `  ${'k'.repeat(31)}  `],
+  ] as const) {
+    it(`refuses ${name} with a ConfigError naming JWT_SECRET, without echoing it`, () => {
+      const error = configError(secret);
+      expect(error.message).to.match(/^JWT_SECRET /);
+      expect(error.message).to.include('32 bytes');
+      expect(error.message).to.not.include(secret.trim());
+    });
+  }
+
+  it('accepts exactly 32 bytes', () => {
+    expect(loadConfig({ ...base, JWT_SECRET: 'k'.repeat(32) }).jwtSecret).to.equal('k'.repeat(32));
+  });
+});

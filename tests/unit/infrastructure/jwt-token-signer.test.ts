@@ -11,6 +11,17 @@ const NOW = 1_800_000_000;
 const signer = new JwtTokenSigner({ secret: SECRET, issuer: ISSUER });
 
 const claims: AccessClaims = {
+  tokenId: 'jti-1',
+  sessionId: '00000000-0000-4000-8000-000000000001',
+  userId: 7,
+  roles: ['user', 'admin'],
+  issuedAt: NOW,
+  expiresAt: NOW + 900,
+  refreshableUntil: NOW + 86400,
+};
+
+/** `claims` in flask-praetorian's wire names: roles comma-joined as `rls`, the refresh deadline as `rf_exp`. */
+const wire = {
   iat: NOW,
   exp: NOW + 900,
   jti: 'jti-1',
@@ -22,7 +33,7 @@ const claims: AccessClaims = {
 
 /** Everything our signer puts in a token, for forging tokens that differ in one way. */
 const payload = (changes: Record<string, unknown> = {}): Record<string, unknown> => {
-  const full: Record<string, unknown> = { ...claims, sub: String(claims.id), typ: 'access', iss: ISSUER, ...changes };
+  const full: Record<string, unknown> = { ...wire, sub: String(wire.id), typ: 'access', iss: ISSUER, ...changes };
   for (const [key, value] of Object.entries(full)) if (value === undefined) delete full[key];
   return full;
 };
@@ -78,16 +89,51 @@ describe('JwtTokenSigner', () => {
     });
   });
 
+  describe("flask-praetorian's wire format", () => {
+    it('names the claims jti, sid, id, rls, rf_exp, iat and exp, with the roles comma-joined in rls', () => {
+      const written = jwt.decode(signer.sign(claims)) as Record<string, unknown>;
+      expect(written).to.deep.include({
+        jti: 'jti-1',
+        sid: '00000000-0000-4000-8000-000000000001',
+        id: 7,
+        rls: 'user,admin',
+        rf_exp: NOW + 86400,
+        iat: NOW,
+        exp: NOW + 900,
+      });
+      expect(written).to.not.have.any.keys(
+        'tokenId',
+        'sessionId',
+        'userId',
+        'roles',
+        'issuedAt',
+        'expiresAt',
+        'refreshableUntil',
+      );
+    });
+
+    it('writes no roles as an empty rls and reads it back as no roles', () => {
+      const token = signer.sign({ ...claims, roles: [] });
+      expect((jwt.decode(token) as Record<string, unknown>).rls).to.equal('');
+      expect(verify(token)).to.deep.equal({ status: 'valid', claims: { ...claims, roles: [] } });
+    });
+
+    it('reads rls as praetorian stored it: padding and empty entries dropped', () => {
+      const result = verify(forge(payload({ rls: ' user , ,admin,' })));
+      expect(result).to.deep.equal({ status: 'valid', claims });
+    });
+  });
+
   describe('expiry', () => {
     it('classifies a token past its exp as expired, with its claims', () => {
       const token = signer.sign(claims);
-      expect(verify(token, claims.exp + 1)).to.deep.equal({ status: 'expired', claims });
+      expect(verify(token, claims.expiresAt + 1)).to.deep.equal({ status: 'expired', claims });
     });
 
     it('treats exp == now as expired and exp == now + 1 as valid', () => {
       const token = signer.sign(claims);
-      expect(verify(token, claims.exp).status).to.equal('expired');
-      expect(verify(token, claims.exp - 1).status).to.equal('valid');
+      expect(verify(token, claims.expiresAt).status).to.equal('expired');
+      expect(verify(token, claims.expiresAt - 1).status).to.equal('valid');
     });
   });
 

@@ -1,13 +1,14 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
 import { type FakeServices, fakeServices } from '../../support/fake-services.js';
+import { value } from '../../support/results.js';
 
 const PASSWORD = 'correct horse battery staple';
 /** A documentation address (RFC 5737) for the brute-force limits. */
 const CLIENT = '192.0.2.1';
 
 async function registered(s: FakeServices, username = 'Alice', password = PASSWORD): Promise<number> {
-  const result = await s.registerUser.execute({ username, password });
+  const result = await s.registerUser.execute({ username, password, client: CLIENT });
   if (!result.ok) throw new Error(`registration failed: ${JSON.stringify(result.error)}`);
   return result.value.userId;
 }
@@ -26,13 +27,13 @@ describe('use case: Authenticate', () => {
     expect(result.value.userId).to.equal(id);
     expect(result.value.expiresIn).to.equal(900);
     expect(result.value.claims).to.deep.include({
-      id,
-      rls: 'user',
-      iat: now,
-      exp: now + 900,
-      rf_exp: now + 30 * 86400,
+      userId: id,
+      roles: ['user'],
+      issuedAt: now,
+      expiresAt: now + 900,
+      refreshableUntil: now + 30 * 86400,
     });
-    expect(result.value.claims.jti).to.be.a('string').and.not.equal('');
+    expect(result.value.claims.tokenId).to.be.a('string').and.not.equal('');
     expect(s.signer.verify(result.value.accessToken, now)).to.deep.equal({
       status: 'valid',
       claims: result.value.claims,
@@ -172,15 +173,26 @@ describe('use case: Authenticate', () => {
     }
   });
 
-  it('refuses non-string credentials with InvalidInput naming the field', async () => {
+  it('answers TooManyRequests once the username + client limit is reached, without checking the password', async () => {
     const s = fakeServices();
-    expect(await s.authenticate.execute({ client: CLIENT, username: 42, password: PASSWORD })).to.deep.equal({
-      ok: false,
-      error: { code: 'InvalidInput', field: 'username', message: 'username must be a string' },
-    });
-    expect(await s.authenticate.execute({ client: CLIENT, username: 'Alice', password: null })).to.deep.equal({
-      ok: false,
-      error: { code: 'InvalidInput', field: 'password', message: 'password must be a string' },
-    });
+    await registered(s);
+    for (let i = 0; i < 10; i += 1) {
+      const failed = await s.authenticate.execute({ client: CLIENT, username: 'Alice', password: `wrong-${i}` });
+      expect(failed, `attempt ${i + 1}`).to.deep.equal({ ok: false, error: { code: 'InvalidCredentials' } });
+    }
+    const verify = sinon.spy(s.hasher, 'verify');
+
+    const locked = await s.authenticate.execute({ client: CLIENT, username: 'ALICE', password: PASSWORD });
+
+    expect(locked.ok === false && locked.error.code).to.equal('TooManyRequests');
+    expect(locked.ok === false && locked.error.code === 'TooManyRequests' && locked.error.retryAfterSeconds)
+      .to.be.greaterThan(0)
+      .and.at.most(900);
+    expect(verify.callCount, 'no password verified while locked').to.equal(0);
+    expect(s.logger.events('rate_limited').map((line) => line.fields.action)).to.deep.equal(['login']);
+    expect(
+      value(await s.authenticate.execute({ client: '192.0.2.2', username: 'Alice', password: PASSWORD })).userId,
+      'another client is not locked out',
+    ).to.be.a('number');
   });
 });

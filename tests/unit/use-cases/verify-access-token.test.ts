@@ -1,17 +1,20 @@
 import { expect } from 'chai';
 import { type FakeServices, fakeServices } from '../../support/fake-services.js';
 
+/** A documentation address (RFC 5737), for the registration limit. */
+const CLIENT = '192.0.2.1';
+
 async function login(
   s: FakeServices,
   username = 'Alice',
-): Promise<{ id: number; token: string; jti: string; sid: string }> {
-  const result = await s.registerUser.execute({ username, password: 'correct horse battery staple' });
+): Promise<{ id: number; token: string; tokenId: string; sessionId: string }> {
+  const result = await s.registerUser.execute({ username, password: 'correct horse battery staple', client: CLIENT });
   if (!result.ok) throw new Error(`registration failed: ${JSON.stringify(result.error)}`);
   return {
     id: result.value.userId,
     token: result.value.accessToken,
-    jti: result.value.claims.jti,
-    sid: result.value.claims.sid,
+    tokenId: result.value.claims.tokenId,
+    sessionId: result.value.claims.sessionId,
   };
 }
 
@@ -26,26 +29,26 @@ async function tokenForUserId(s: FakeServices, userId: number): Promise<string> 
     revokedAt: null,
   };
   await s.sessions.start(session, s.opaqueTokens.digest('unused-refresh-token'));
-  const iat = Math.floor(now / 1000);
+  const issuedAt = Math.floor(now / 1000);
   return s.signer.sign({
-    iat,
-    exp: iat + 900,
-    jti: 'jti-ghost',
-    sid: session.id,
-    id: userId,
-    rls: 'user',
-    rf_exp: iat + 86400,
+    tokenId: 'jti-ghost',
+    sessionId: session.id,
+    userId,
+    roles: ['user'],
+    issuedAt,
+    expiresAt: issuedAt + 900,
+    refreshableUntil: issuedAt + 86400,
   });
 }
 
 describe('use case: VerifyAccessToken', () => {
   it('turns a valid token into the principal of its user', async () => {
     const s = fakeServices();
-    const { id, token, jti, sid } = await login(s);
+    const { id, token, tokenId, sessionId } = await login(s);
     s.clock.advanceSeconds(899);
     expect(await s.verifyAccessToken.execute({ token })).to.deep.equal({
       ok: true,
-      value: { userId: id, username: 'Alice', roles: ['user'], jti, sessionId: sid },
+      value: { userId: id, username: 'Alice', roles: ['user'], tokenId, sessionId },
     });
   });
 
@@ -89,15 +92,15 @@ describe('use case: VerifyAccessToken', () => {
   it('refuses a well-signed token whose session does not exist with RevokedToken', async () => {
     const s = fakeServices();
     const { id } = await login(s);
-    const iat = Math.floor(s.clock.now() / 1000);
+    const issuedAt = Math.floor(s.clock.now() / 1000);
     const token = s.signer.sign({
-      iat,
-      exp: iat + 900,
-      jti: 'j',
-      sid: '00000000-0000-4000-8000-0000000fffff',
-      id,
-      rls: 'user',
-      rf_exp: iat + 86400,
+      tokenId: 'j',
+      sessionId: '00000000-0000-4000-8000-0000000fffff',
+      userId: id,
+      roles: ['user'],
+      issuedAt,
+      expiresAt: issuedAt + 900,
+      refreshableUntil: issuedAt + 86400,
     });
     expect(await s.verifyAccessToken.execute({ token })).to.deep.equal({ ok: false, error: { code: 'RevokedToken' } });
   });

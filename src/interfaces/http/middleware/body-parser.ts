@@ -1,7 +1,7 @@
 import bodyParser from 'koa-bodyparser';
 import type { Context, Middleware } from 'koa';
 import type { AppState } from '../state.js';
-import { HttpError, validationError } from '../http-error.js';
+import { HttpError } from '../http-error.js';
 
 const JSON_TYPES = ['application/json', 'application/*+json'];
 /** The seed's React client posts `JSON.stringify(...)` as `text/plain`, the fetch default. */
@@ -58,14 +58,4 @@ export function requestBody(ctx: Context): RequestBody {
     }
   }
   return { kind: 'json', value: body };
-}
-
-/** The body as a JSON object, or a 400 that says what was expected. */
-export function jsonObjectBody(ctx: Context, expected: string): Record<string, unknown> {
-  const body = requestBody(ctx);
-  if (body.kind === 'text') throw validationError('The request body is not valid JSON');
-  if (body.kind === 'none' || typeof body.value !== 'object' || body.value === null || Array.isArray(body.value)) {
-    throw validationError(`The request body must be a JSON object with ${expected}`);
-  }
-  return body.value as Record<string, unknown>;
 }

@@ -2,7 +2,7 @@ import type { Context, Middleware } from 'koa';
 import type { VerifyAccessToken } from '../../../application/use-cases/verify-access-token.js';
 import type { AppState } from '../state.js';
 import { missingToken } from '../http-error.js';
-import { domainErrorToHttp } from '../error-response.js';
+import { domainErrorToHttp, unwrap } from '../error-response.js';
 import { invalidToken } from '../../../domain/errors.js';
 
 const BEARER = /^Bearer[ ]+([^\s]+)[ ]*$/i;
@@ -24,9 +24,7 @@ export function requireAuth(verifyAccessToken: VerifyAccessToken): Middleware<Ap
     ctx.state.tokenPresented = true;
     const token = bearerToken(ctx);
     if (token === undefined) throw domainErrorToHttp(invalidToken('Authorization is not a Bearer token'));
-    const result = await verifyAccessToken.execute({ token });
-    if (!result.ok) throw domainErrorToHttp(result.error);
-    ctx.state.principal = result.value;
+    ctx.state.principal = unwrap(await verifyAccessToken.execute({ token }));
     await next();
   };
 }

@@ -1,15 +1,14 @@
 import type Router from '@koa/router';
-import type { Context } from 'koa';
-import type { ListUsers } from '../../../application/use-cases/list-users.js';
+import { z } from 'zod';
+import { type ListUsers, MAX_PAGE_SIZE } from '../../../application/use-cases/list-users.js';
 import type { UpdateUser } from '../../../application/use-cases/update-user.js';
 import type { VerifyAccessToken } from '../../../application/use-cases/verify-access-token.js';
-import type { User } from '../../../domain/user.js';
+import type { UserView } from '../../../domain/user.js';
 import type { AppState } from '../state.js';
 import { requireAuth } from '../middleware/require-auth.js';
 import { requireRoles } from '../middleware/require-roles.js';
-import { jsonObjectBody } from '../middleware/body-parser.js';
-import { domainErrorToHttp } from '../error-response.js';
-import { notFound, validationError } from '../http-error.js';
+import { unwrap } from '../error-response.js';
+import { bodyOf, paramsOf, queryOf } from '../input.js';
 
 export interface AdminRoutesDependencies {
   readonly verifyAccessToken: VerifyAccessToken;
@@ -19,45 +18,68 @@ export interface AdminRoutesDependencies {
 
 const DEFAULT_PAGE_SIZE = 20;
 
-const userJson = (user: Omit<User, 'passwordHash'>) => ({
+/** A whole number from the query string in `min..max`, `fallback` when absent. */
+const queryInteger = (min: number, max: number, fallback: number, message: string) =>
+  z
+    .string({ invalid_type_error: message })
+    .regex(/^\d{1,9}$/, message)
+    .transform(Number)
+    .pipe(z.number().min(min, message).max(max, message))
+    .default(String(fallback));
+
+const listQuery = z.object({
+  page: queryInteger(1, 1_000_000, 1, 'page must be a whole number from 1'),
+  per_page: queryInteger(
+    1,
+    MAX_PAGE_SIZE,
+    DEFAULT_PAGE_SIZE,
+    `per_page must be a whole number from 1 to ${MAX_PAGE_SIZE}`,
+  ),
+});
+
+const userParams = z.object({
+  id: z
+    .string()
+    .regex(/^\d{1,10}$/, 'the user id must be a positive whole number')
+    .transform(Number),
+});
+
+const ROLES_MESSAGE = 'roles must be a list of role names';
+const userChanges = z
+  .object({
+    roles: z.array(z.string({ invalid_type_error: ROLES_MESSAGE }), { invalid_type_error: ROLES_MESSAGE }).optional(),
+    is_active: z.boolean({ invalid_type_error: 'is_active must be true or false' }).optional(),
+  })
+  .refine((changes) => changes.roles !== undefined || changes.is_active !== undefined, {
+    message: 'give roles and/or is_active',
+  });
+
+/** A user as the admin API shows it. */
+const userJson = (user: UserView) => ({
   id: user.id,
   username: user.username,
   roles: user.roles,
   is_active: user.isActive,
 });
 
-/** A whole number from the query string, the default when absent, NaN (refused by the use case) otherwise. */
-function queryInteger(ctx: Context, name: string, fallback: number): number {
-  const value = ctx.query[name];
-  if (value === undefined) return fallback;
-  return typeof value === 'string' && /^\d{1,9}$/.test(value) ? Number(value) : Number.NaN;
-}
-
 /** Adds the routes to `router`. */
 export function adminRoutes(router: Router<AppState>, deps: AdminRoutesDependencies): void {
   const admin = [requireAuth(deps.verifyAccessToken), requireRoles('all', ['admin'])] as const;
 
   router.get('/api/users', ...admin, async (ctx) => {
-    const result = await deps.listUsers.execute({
-      page: queryInteger(ctx, 'page', 1),
-      perPage: queryInteger(ctx, 'per_page', DEFAULT_PAGE_SIZE),
-    });
-    if (!result.ok) throw domainErrorToHttp(result.error);
-    const { users, page, perPage, total } = result.value;
+    const query = queryOf(ctx, listQuery);
+    const { users, page, perPage, total } = await deps.listUsers.execute({ page: query.page, perPage: query.per_page });
     ctx.body = { users: users.map(userJson), page, per_page: perPage, total };
   });
 
   router.patch('/api/users/:id', ...admin, async (ctx) => {
-    const id = ctx.params.id ?? '';
-    if (!/^\d{1,10}$/.test(id)) throw validationError('the user id must be a positive whole number');
-    if (Number(id) < 1 || Number(id) > 2_147_483_647) throw notFound();
-    const body = jsonObjectBody(ctx, 'roles (a list of role names) and/or is_active (true or false)');
-    const result = await deps.updateUser.execute({
-      target: { id: Number(id) },
-      roles: body.roles,
-      isActive: body.is_active,
+    const { id } = paramsOf(ctx, userParams);
+    const changes = bodyOf(ctx, userChanges, 'roles (a list of role names) and/or is_active (true or false)');
+    const updated = await deps.updateUser.execute({
+      target: { id },
+      roles: changes.roles,
+      isActive: changes.is_active,
     });
-    if (!result.ok) throw domainErrorToHttp(result.error);
-    ctx.body = userJson(result.value);
+    ctx.body = userJson(unwrap(updated));
   });
 }

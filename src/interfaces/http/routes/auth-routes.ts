@@ -1,29 +1,31 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
+import { z } from 'zod';
 import type { Authenticate } from '../../../application/use-cases/authenticate.js';
-import type { RefreshToken } from '../../../application/use-cases/refresh-token.js';
+import type { RefreshAccessToken } from '../../../application/use-cases/refresh-access-token.js';
 import type { RegisterUser } from '../../../application/use-cases/register-user.js';
-import type { RefreshTokenOutput } from '../../../application/use-cases/refresh-token.js';
+import type { RotateRefreshToken } from '../../../application/use-cases/rotate-refresh-token.js';
+import type { IssuedAccessToken } from '../../../application/services/access-token-issuer.js';
 import type { AppState } from '../state.js';
-import type { RateLimits } from '../../../application/ports/rate-limits.js';
-import type { Logger } from '../../../application/ports/logger.js';
-import { rateLimit } from '../middleware/rate-limit.js';
-import { jsonObjectBody, requestBody } from '../middleware/body-parser.js';
+import { requestBody } from '../middleware/body-parser.js';
 import { bearerToken } from '../middleware/require-auth.js';
-import { domainErrorToHttp } from '../error-response.js';
+import { unwrap } from '../error-response.js';
 import { missingToken, validationError } from '../http-error.js';
+import { bodyOf } from '../input.js';
 
 export interface AuthRoutesDependencies {
   readonly registerUser: RegisterUser;
   readonly authenticate: Authenticate;
-  readonly refreshToken: RefreshToken;
-  readonly rateLimits: RateLimits;
-  readonly logger: Logger;
+  readonly rotateRefreshToken: RotateRefreshToken;
+  readonly refreshAccessToken: RefreshAccessToken;
 }
 
+const text = (field: string) =>
+  z.string({ required_error: `${field} must be a string`, invalid_type_error: `${field} must be a string` });
+const credentials = z.object({ username: text('username'), password: text('password') });
 const CREDENTIALS = 'username and password strings';
 
-function sendTokens(ctx: Context, status: number, issued: RefreshTokenOutput): void {
+function sendTokens(ctx: Context, status: number, issued: IssuedAccessToken & { refreshToken?: string }): void {
   ctx.status = status;
   ctx.set('Cache-Control', 'no-store');
   ctx.set('Pragma', 'no-cache');
@@ -74,35 +76,30 @@ function previousAccessToken(ctx: Context): string | undefined {
   return bearerToken(ctx);
 }
 
-/** Adds the routes to `router`. */
+/** Adds the routes to `router`. Each use case applies its own limit (registrations, logins, refreshes per client). */
 export function authRoutes(router: Router<AppState>, deps: AuthRoutesDependencies): void {
-  router.post('/api/registration', rateLimit('registration', deps.rateLimits, deps.logger), async (ctx) => {
-    const body = jsonObjectBody(ctx, CREDENTIALS);
-    const result = await deps.registerUser.execute({ username: body.username, password: body.password });
-    if (!result.ok) throw domainErrorToHttp(result.error);
-    sendTokens(ctx, 201, result.value);
+  router.post('/api/registration', async (ctx) => {
+    const { username, password } = bodyOf(ctx, credentials, CREDENTIALS);
+    const registered = unwrap(await deps.registerUser.execute({ username, password, client: ctx.ip }));
+    sendTokens(ctx, 201, registered);
   });
 
   router.post('/api/login', async (ctx) => {
-    const body = jsonObjectBody(ctx, CREDENTIALS);
-    const result = await deps.authenticate.execute({
-      username: body.username,
-      password: body.password,
-      client: ctx.ip,
-    });
-    if (!result.ok) throw domainErrorToHttp(result.error);
-    sendTokens(ctx, 200, result.value);
+    const { username, password } = bodyOf(ctx, credentials, CREDENTIALS);
+    const authenticated = unwrap(await deps.authenticate.execute({ username, password, client: ctx.ip }));
+    sendTokens(ctx, 200, authenticated);
   });
 
-  router.post('/api/refresh', rateLimit('refresh', deps.rateLimits, deps.logger), async (ctx) => {
+  router.post('/api/refresh', async (ctx) => {
     const refreshToken = presentedRefreshToken(ctx);
-    const accessToken = refreshToken === undefined ? previousAccessToken(ctx) : undefined;
-    if (!refreshToken && !accessToken) throw missingToken();
+    if (refreshToken !== undefined) {
+      ctx.state.tokenPresented = true;
+      sendTokens(ctx, 200, unwrap(await deps.rotateRefreshToken.execute({ refreshToken, client: ctx.ip })));
+      return;
+    }
+    const accessToken = previousAccessToken(ctx);
+    if (!accessToken) throw missingToken();
     ctx.state.tokenPresented = true;
-    const result = await deps.refreshToken.execute(
-      refreshToken !== undefined ? { refreshToken } : { accessToken: accessToken! },
-    );
-    if (!result.ok) throw domainErrorToHttp(result.error);
-    sendTokens(ctx, 200, result.value);
+    sendTokens(ctx, 200, unwrap(await deps.refreshAccessToken.execute({ accessToken, client: ctx.ip })));
   });
 }

@@ -3,7 +3,6 @@ import type { GetSecret } from '../../../application/use-cases/get-secret.js';
 import type { VerifyAccessToken } from '../../../application/use-cases/verify-access-token.js';
 import type { AppState } from '../state.js';
 import { requireAuth } from '../middleware/require-auth.js';
-import { domainErrorToHttp } from '../error-response.js';
 
 export interface ProtectedRoutesDependencies {
   readonly verifyAccessToken: VerifyAccessToken;
@@ -12,9 +11,7 @@ export interface ProtectedRoutesDependencies {
 
 /** Adds the routes to `router`. */
 export function protectedRoutes(router: Router<AppState>, deps: ProtectedRoutesDependencies): void {
-  router.get('/api/protected', requireAuth(deps.verifyAccessToken), async (ctx) => {
-    const result = await deps.getSecret.execute({ principal: ctx.state.principal! });
-    if (!result.ok) throw domainErrorToHttp(result.error);
-    ctx.body = { message: result.value.message };
+  router.get('/api/protected', requireAuth(deps.verifyAccessToken), (ctx) => {
+    ctx.body = { message: deps.getSecret.execute({ principal: ctx.state.principal! }).message };
   });
 }

@@ -6,47 +6,49 @@ import { type FakeServices, UNIT_ISSUER, fakeServices } from '../../support/fake
 const PASSWORD = 'correct horse battery staple';
 const ACCESS = 900;
 const REFRESH = 30 * 86400;
+/** A documentation address (RFC 5737), for the registration and refresh limits. */
+const CLIENT = '192.0.2.1';
 
 async function login(s: FakeServices): Promise<{ id: number; token: string; claims: AccessClaims }> {
-  const result = await s.registerUser.execute({ username: 'Alice', password: PASSWORD });
+  const result = await s.registerUser.execute({ username: 'Alice', password: PASSWORD, client: CLIENT });
   if (!result.ok) throw new Error(`registration failed: ${JSON.stringify(result.error)}`);
   return { id: result.value.userId, token: result.value.accessToken, claims: result.value.claims };
 }
 
 const nowSeconds = (s: FakeServices) => Math.floor(s.clock.now() / 1000);
 
-describe('use case: RefreshToken (flask-praetorian refresh)', () => {
+describe('use case: RefreshAccessToken (flask-praetorian refresh)', () => {
   it('refuses with EarlyRefresh while the access token is still valid', async () => {
     const s = fakeServices();
     const { token } = await login(s);
-    expect(await s.refreshToken.execute({ accessToken: token })).to.deep.equal({
+    expect(await s.refreshAccessToken.execute({ accessToken: token, client: CLIENT })).to.deep.equal({
       ok: false,
       error: { code: 'EarlyRefresh' },
     });
     s.clock.advanceSeconds(ACCESS - 1);
-    expect(await s.refreshToken.execute({ accessToken: token })).to.deep.equal({
+    expect(await s.refreshAccessToken.execute({ accessToken: token, client: CLIENT })).to.deep.equal({
       ok: false,
       error: { code: 'EarlyRefresh' },
     });
   });
 
-  it('reissues an expired token keeping jti, id and rf_exp, with a fresh iat and exp', async () => {
+  it('reissues an expired token keeping the token id, session, user and refresh deadline, with fresh times', async () => {
     const s = fakeServices();
     const { id, token, claims } = await login(s);
     s.clock.advanceSeconds(ACCESS + 60);
 
-    const result = await s.refreshToken.execute({ accessToken: token });
+    const result = await s.refreshAccessToken.execute({ accessToken: token, client: CLIENT });
     if (!result.ok) throw new Error(`refresh failed: ${JSON.stringify(result.error)}`);
 
     const now = nowSeconds(s);
     expect(result.value.claims).to.deep.equal({
-      iat: now,
-      exp: now + ACCESS,
-      jti: claims.jti,
-      sid: claims.sid,
-      id,
-      rls: 'user',
-      rf_exp: claims.rf_exp,
+      tokenId: claims.tokenId,
+      sessionId: claims.sessionId,
+      userId: id,
+      roles: ['user'],
+      issuedAt: now,
+      expiresAt: now + ACCESS,
+      refreshableUntil: claims.refreshableUntil,
     });
     expect(result.value.expiresIn).to.equal(ACCESS);
     expect(s.signer.verify(result.value.accessToken, now)).to.deep.equal({
@@ -55,46 +57,49 @@ describe('use case: RefreshToken (flask-praetorian refresh)', () => {
     });
   });
 
-  it('never lets the new token outlive rf_exp: exp = min(now + access lifespan, rf_exp)', async () => {
+  it('never lets the new token outlive the refresh deadline: expiry = min(now + access lifespan, deadline)', async () => {
     const s = fakeServices();
     const { token, claims } = await login(s);
-    s.clock.set((claims.rf_exp - 100) * 1000);
+    s.clock.set((claims.refreshableUntil - 100) * 1000);
 
-    const result = await s.refreshToken.execute({ accessToken: token });
+    const result = await s.refreshAccessToken.execute({ accessToken: token, client: CLIENT });
     if (!result.ok) throw new Error(`refresh failed: ${JSON.stringify(result.error)}`);
 
-    expect(result.value.claims.exp).to.equal(claims.rf_exp);
-    expect(result.value.claims.rf_exp).to.equal(claims.rf_exp);
+    expect(result.value.claims.expiresAt).to.equal(claims.refreshableUntil);
+    expect(result.value.claims.refreshableUntil).to.equal(claims.refreshableUntil);
     expect(result.value.expiresIn).to.equal(100);
   });
 
-  it('refuses with ExpiredRefresh at and after rf_exp', async () => {
+  it('refuses with ExpiredRefresh at and after the refresh deadline', async () => {
     const s = fakeServices();
     const { token, claims } = await login(s);
-    expect(claims.rf_exp).to.equal(claims.iat + REFRESH);
-    s.clock.set(claims.rf_exp * 1000);
-    expect(await s.refreshToken.execute({ accessToken: token })).to.deep.equal({
+    expect(claims.refreshableUntil).to.equal(claims.issuedAt + REFRESH);
+    s.clock.set(claims.refreshableUntil * 1000);
+    expect(await s.refreshAccessToken.execute({ accessToken: token, client: CLIENT })).to.deep.equal({
       ok: false,
       error: { code: 'ExpiredRefresh' },
     });
     s.clock.advanceSeconds(1);
-    expect(await s.refreshToken.execute({ accessToken: token })).to.deep.equal({
+    expect(await s.refreshAccessToken.execute({ accessToken: token, client: CLIENT })).to.deep.equal({
       ok: false,
       error: { code: 'ExpiredRefresh' },
     });
   });
 
-  it('chains: a refreshed token, once expired, refreshes again under the same jti and rf_exp', async () => {
+  it('chains: a refreshed token, once expired, refreshes again under the same token id and deadline', async () => {
     const s = fakeServices();
     const { token, claims } = await login(s);
     s.clock.advanceSeconds(ACCESS);
-    const first = await s.refreshToken.execute({ accessToken: token });
+    const first = await s.refreshAccessToken.execute({ accessToken: token, client: CLIENT });
     if (!first.ok) throw new Error('first refresh failed');
     s.clock.advanceSeconds(ACCESS);
-    const second = await s.refreshToken.execute({ accessToken: first.value.accessToken });
+    const second = await s.refreshAccessToken.execute({ accessToken: first.value.accessToken, client: CLIENT });
     if (!second.ok) throw new Error('second refresh failed');
-    expect([second.value.claims.jti, second.value.claims.rf_exp]).to.deep.equal([claims.jti, claims.rf_exp]);
-    expect(second.value.claims.iat).to.equal(claims.iat + 2 * ACCESS);
+    expect([second.value.claims.tokenId, second.value.claims.refreshableUntil]).to.deep.equal([
+      claims.tokenId,
+      claims.refreshableUntil,
+    ]);
+    expect(second.value.claims.issuedAt).to.equal(claims.issuedAt + 2 * ACCESS);
   });
 
   it('re-reads the roles of the user as stored now', async () => {
@@ -103,8 +108,8 @@ describe('use case: RefreshToken (flask-praetorian refresh)', () => {
     await s.users.replace(id, { roles: ['user', 'admin'] });
     s.clock.advanceSeconds(ACCESS + 1);
 
-    const result = await s.refreshToken.execute({ accessToken: token });
-    expect(result.ok && result.value.claims.rls).to.equal('user,admin');
+    const result = await s.refreshAccessToken.execute({ accessToken: token, client: CLIENT });
+    expect(result.ok && result.value.claims.roles).to.deep.equal(['user', 'admin']);
   });
 
   it('refuses a deactivated user with InactiveUser and logs it', async () => {
@@ -113,7 +118,7 @@ describe('use case: RefreshToken (flask-praetorian refresh)', () => {
     await s.users.replace(id, { isActive: false });
     s.clock.advanceSeconds(ACCESS + 1);
 
-    expect(await s.refreshToken.execute({ accessToken: token })).to.deep.equal({
+    expect(await s.refreshAccessToken.execute({ accessToken: token, client: CLIENT })).to.deep.equal({
       ok: false,
       error: { code: 'InactiveUser' },
     });
@@ -129,15 +134,15 @@ describe('use case: RefreshToken (flask-praetorian refresh)', () => {
       s.opaqueTokens.digest('unused-refresh-token'),
     );
     const ghost = s.signer.sign({
-      iat: now - ACCESS - 10,
-      exp: now - 10,
-      jti: 'ghost',
-      sid,
-      id: 4242,
-      rls: 'admin',
-      rf_exp: now + 3600,
+      tokenId: 'ghost',
+      sessionId: sid,
+      userId: 4242,
+      roles: ['admin'],
+      issuedAt: now - ACCESS - 10,
+      expiresAt: now - 10,
+      refreshableUntil: now + 3600,
     });
-    expect(await s.refreshToken.execute({ accessToken: ghost })).to.deep.equal({
+    expect(await s.refreshAccessToken.execute({ accessToken: ghost, client: CLIENT })).to.deep.equal({
       ok: false,
       error: { code: 'InactiveUser' },
     });
@@ -146,7 +151,7 @@ describe('use case: RefreshToken (flask-praetorian refresh)', () => {
   it('refuses garbage with InvalidToken', async () => {
     const s = fakeServices();
     for (const garbage of ['', 'garbage', 'a.b.c', 'Bearer x.y.z']) {
-      const result = await s.refreshToken.execute({ accessToken: garbage });
+      const result = await s.refreshAccessToken.execute({ accessToken: garbage, client: CLIENT });
       expect(result.ok === false && result.error.code, JSON.stringify(garbage)).to.equal('InvalidToken');
     }
   });
@@ -158,7 +163,27 @@ describe('use case: RefreshToken (flask-praetorian refresh)', () => {
     const forged = other.sign(claims);
     s.clock.advanceSeconds(ACCESS + 1);
 
-    const result = await s.refreshToken.execute({ accessToken: forged });
+    const result = await s.refreshAccessToken.execute({ accessToken: forged, client: CLIENT });
     expect(result.ok === false && result.error.code).to.equal('InvalidToken');
+  });
+
+  it('answers TooManyRequests after 60 refreshes from one client in a minute, before looking at the token', async () => {
+    const s = fakeServices();
+    const { token } = await login(s);
+    s.clock.advanceSeconds(ACCESS + 1);
+    for (let i = 0; i < 60; i += 1) {
+      const probe = await s.refreshAccessToken.execute({ accessToken: `garbage-${i}`, client: CLIENT });
+      expect(probe.ok === false && probe.error.code, `probe ${i + 1}`).to.equal('InvalidToken');
+    }
+
+    const refused = await s.refreshAccessToken.execute({ accessToken: token, client: CLIENT });
+
+    expect(refused.ok === false && refused.error.code).to.equal('TooManyRequests');
+    expect(refused.ok === false && refused.error.code === 'TooManyRequests' && refused.error.retryAfterSeconds)
+      .to.be.greaterThan(0)
+      .and.at.most(60);
+    expect(s.logger.events('rate_limited').map((line) => line.fields.action)).to.deep.equal(['refresh']);
+    const elsewhere = await s.refreshAccessToken.execute({ accessToken: token, client: '192.0.2.2' });
+    expect(elsewhere.ok, 'another client still refreshes').to.equal(true);
   });
 });

@@ -1,0 +1,81 @@
+import type { Clock } from '../ports/clock.js';
+import type { Logger } from '../ports/logger.js';
+import type { OpaqueTokens } from '../ports/opaque-tokens.js';
+import type { RateLimits } from '../ports/rate-limits.js';
+import type { SessionRepository } from '../ports/session-repository.js';
+import type { UserRepository } from '../ports/user-repository.js';
+import type { AccessTokenIssuer } from '../services/access-token-issuer.js';
+import type { IssuedTokens } from '../services/session-starter.js';
+import {
+  type ExpiredRefresh,
+  type InactiveUser,
+  type InvalidRefreshToken,
+  type RevokedToken,
+  type TooManyRequests,
+  tooManyRequests,
+} from '../../domain/errors.js';
+import { type Result, fail, ok } from '../../domain/result.js';
+import { checkAccess } from '../../domain/session.js';
+
+export interface RotateRefreshTokenInput {
+  readonly refreshToken: string;
+  /** The client's address, for the refresh limit. */
+  readonly client: string;
+}
+
+export type RotateRefreshTokenError =
+  InvalidRefreshToken | ExpiredRefresh | InactiveUser | RevokedToken | TooManyRequests;
+
+/**
+ * Refresh-token rotation: a live refresh token buys a new access token and a new refresh token, and is spent. The
+ * rule (rotate, replay within the grace window, or reuse that revokes the whole session) is `decideRotation` in
+ * `domain/session.ts`, applied by the repository in one transaction under the token's lock.
+ */
+export class RotateRefreshToken {
+  constructor(
+    private readonly sessions: SessionRepository,
+    private readonly users: UserRepository,
+    private readonly opaqueTokens: OpaqueTokens,
+    private readonly accessTokens: AccessTokenIssuer,
+    private readonly clock: Clock,
+    private readonly limits: RateLimits,
+    private readonly logger: Logger,
+    private readonly graceSeconds: number,
+  ) {}
+
+  async execute(input: RotateRefreshTokenInput): Promise<Result<IssuedTokens, RotateRefreshTokenError>> {
+    const blockedFor = await this.limits.hit('refresh', input.client);
+    if (blockedFor > 0) {
+      this.logger.warn('rate limited', { event: 'rate_limited', action: 'refresh', retry_after: blockedFor });
+      return fail(tooManyRequests(blockedFor));
+    }
+    const successor = this.opaqueTokens.successorOf(input.refreshToken);
+    const outcome = await this.sessions.rotate({
+      tokenHash: this.opaqueTokens.digest(input.refreshToken),
+      successorHash: this.opaqueTokens.digest(successor),
+      now: this.clock.now(),
+      graceMs: this.graceSeconds * 1000,
+    });
+    switch (outcome.kind) {
+      case 'rotated':
+      case 'replayed': {
+        const user = await this.users.findById(outcome.session.userId);
+        const access = checkAccess(user, outcome.session, outcome.session.userId);
+        if (!access.ok) return access;
+        return ok({ ...this.accessTokens.issue(access.value, outcome.session), refreshToken: successor });
+      }
+      case 'reused':
+        this.logger.warn('refresh token reused: session revoked', {
+          event: 'refresh_token_reused',
+          user_id: outcome.session.userId,
+          session_id: outcome.session.id,
+        });
+        return fail({ code: 'InvalidRefreshToken' });
+      case 'expired':
+        return fail({ code: 'ExpiredRefresh' });
+      case 'revoked':
+      case 'unknown':
+        return fail({ code: 'InvalidRefreshToken' });
+    }
+  }
+}

@@ -1,0 +1,196 @@
+import type { Server, ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Container } from 'inversify';
+import pg from 'pg';
+import type { Clock } from './application/ports/clock.js';
+import { type Logger } from './application/ports/logger.js';
+import { PasswordHasher } from './application/ports/password-hasher.js';
+import { buildApp, buildContainer, resolve } from './composition-root.js';
+import type { Config, ServiceConfig } from './infrastructure/config/config.js';
+import { settleSecret } from './infrastructure/config/dev-secret.js';
+import { createBunyanLogger } from './infrastructure/logging/bunyan-logger.js';
+import {
+  type EmbeddedDatabase,
+  openEmbeddedDatabase,
+  startEmbeddedDatabase,
+} from './infrastructure/persistence/embedded-database.js';
+import { migrate } from './infrastructure/persistence/migrator.js';
+import { QUERY_TIMEOUT_MS, createDatabasePool } from './infrastructure/persistence/pool.js';
+
+/** What a caller may replace in the service it starts (tests, the bench, the CLI). */
+export interface ServiceOverrides {
+  /** Replaces the bunyan logger built from the configuration. */
+  readonly logger?: Logger;
+  /** Where the bunyan logger writes its JSON lines; default stdout. */
+  readonly stdout?: NodeJS.WritableStream;
+  /** Replaces the system clock. */
+  readonly clock?: Clock;
+  /**
+   * With the embedded database: `start` runs it (the service), `attach` uses the one a running service owns and
+   * starts one only when none runs (the admin CLI). Default `start`.
+   */
+  readonly embedded?: 'start' | 'attach';
+}
+
+/** Everything but HTTP: logging, the database (embedded or not), migrations, the settled secret, the container. */
+export interface Core {
+  readonly config: ServiceConfig;
+  readonly container: Container;
+  readonly logger: Logger;
+  /** Closes the pools, stops an embedded PostgreSQL this process started, closes logging. Never throws. */
+  close(): Promise<void>;
+}
+
+type Step = readonly [name: string, run: () => Promise<unknown>];
+
+/** Runs clean-up steps in order, each even if an earlier one failed, logging failures. */
+async function runSteps(steps: readonly Step[], logger: Logger): Promise<void> {
+  for (const [name, run] of steps) {
+    await run().catch((error: unknown) => logger.warn(`closing ${name} failed`, { err: String(error) }));
+  }
+}
+
+/** Starts everything the use cases need. On failure, whatever was started is stopped again before the error is thrown. */
+export async function startCore(given: Config, overrides: ServiceOverrides = {}): Promise<Core> {
+  const logging =
+    overrides.logger === undefined
+      ? createBunyanLogger({
+          name: 'jwt-login',
+          level: given.logLevel,
+          logstash: given.logstash,
+          ...(overrides.stdout === undefined ? {} : { stdout: overrides.stdout }),
+        })
+      : undefined;
+  const logger: Logger = overrides.logger ?? logging!.logger;
+  const cleanup: Step[] = [];
+  const close = async () => {
+    await runSteps([...cleanup].reverse(), logger);
+    if (logging) {
+      logger.info('stopped', { logstash: logging.logstashStats() ?? null });
+      await logging.close();
+    }
+  };
+
+  try {
+    let connectionUri = given.databaseUrl;
+    if (connectionUri === undefined) {
+      const options = {
+        directory: given.dataDir,
+        onLog: (line: string) => logger.debug('embedded postgres', { line: line.trim() }),
+      };
+      const embedded: EmbeddedDatabase =
+        overrides.embedded === 'attach' ? await openEmbeddedDatabase(options) : await startEmbeddedDatabase(options);
+      cleanup.push(['embedded PostgreSQL', () => embedded.stop()]);
+      connectionUri = embedded.connectionUri;
+      logger.info('embedded PostgreSQL started', { data_dir: given.dataDir });
+    }
+
+    const { config, devSecret } = await settleSecret(given);
+    if (devSecret) {
+      logger.warn(
+        'JWT_SECRET is unset: using a generated development secret kept in DATA_DIR; set JWT_SECRET in production',
+        { created: devSecret.created },
+      );
+    }
+
+    const applied = await migrate(connectionUri);
+    if (applied.length > 0) logger.info('migrations applied', { migrations: applied });
+
+    const pool = await createDatabasePool({
+      connectionUri,
+      connectionTimeoutMs: config.databaseConnectTimeoutMs,
+      maximumPoolSize: config.databasePoolSize,
+    });
+    cleanup.push(['database pool', () => pool.end()]);
+    const rateLimitPool = new pg.Pool({
+      connectionString: connectionUri,
+      max: 3,
+      connectionTimeoutMillis: config.databaseConnectTimeoutMs,
+      query_timeout: QUERY_TIMEOUT_MS,
+    });
+    // An idle client cut by the server (a restart, a dropped database) must not become an uncaught error.
+    rateLimitPool.on('error', (error) => logger.warn('rate-limit pool error', { err: error.message }));
+    cleanup.push(['rate-limit pool', () => rateLimitPool.end()]);
+
+    const container = buildContainer({
+      config,
+      pool,
+      rateLimitPool,
+      logger,
+      ...(overrides.clock === undefined ? {} : { clock: overrides.clock }),
+    });
+    // The dummy hash that unknown-user logins verify against, made now with the current parameters, so the first such
+    // login costs what any wrong password costs.
+    await resolve(container, PasswordHasher).dummyHash();
+    return { config, container, logger, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/** A running service: the HTTP API on `url` over a started {@link Core}. */
+export interface RunningService {
+  readonly url: string;
+  readonly server: Server;
+  readonly container: Container;
+  readonly config: ServiceConfig;
+  readonly logger: Logger;
+  /**
+   * Stops taking requests: `/api/ready` turns 503 and the listener closes; answers given from then on close their
+   * connection, so keep-alive clients cannot hold the stop open. In-flight requests get `drainMs` to finish, then every
+   * connection is cut, and the core is closed. Calling it again returns the same promise.
+   */
+  stop(options?: { readonly drainMs?: number }): Promise<void>;
+}
+
+const DEFAULT_DRAIN_MS = 15_000;
+
+/** The one boot path: {@link startCore}, then the HTTP API on `config.host:config.port`. */
+export async function startService(given: Config, overrides: ServiceOverrides = {}): Promise<RunningService> {
+  const core = await startCore(given, overrides);
+  const { config, container, logger } = core;
+  let stopping: Promise<void> | undefined;
+  const app = buildApp(container, config, () => stopping === undefined);
+  let server: Server;
+  try {
+    server = await new Promise<Server>((resolveListening, reject) => {
+      const listening = app.listen(config.port, config.host, () => resolveListening(listening));
+      listening.once('error', reject);
+    });
+  } catch (error) {
+    await core.close();
+    throw error;
+  }
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  logger.info('listening', { host: config.host, port });
+
+  const stop = async (drainMs: number): Promise<void> => {
+    server.on('request', (_request, response: ServerResponse) => response.setHeader('Connection', 'close'));
+    const closed = new Promise<void>((resolveClosed) => server.close(() => resolveClosed()));
+    server.closeIdleConnections();
+    const deadline = new Promise<void>((resolveDeadline) => setTimeout(resolveDeadline, drainMs).unref());
+    await Promise.race([closed, deadline]);
+    for (const socket of sockets) socket.destroy();
+    await closed;
+    await core.close();
+  };
+
+  return {
+    url,
+    server,
+    container,
+    config,
+    logger,
+    stop: (options = {}) => (stopping ??= stop(options.drainMs ?? DEFAULT_DRAIN_MS)),
+  };
+}
