@@ -214,3 +214,113 @@ export async function registerAccount(app: TestApp, prefix = 'member'): Promise<
   const issued = await accountTokens(await app.post('/api/registration', { username, password }), 201);
   return { id: decodeJwt(issued.access).payload.id as number, username, password, ...issued };
 }
+
+/** A token answer with exactly the four fields of SPEC §3, its access token's claims decoded. */
+export interface Pair {
+  readonly access: string;
+  readonly refresh: string;
+  readonly claims: Record<string, unknown>;
+  readonly expiresIn: number;
+}
+
+const OPAQUE = /^[A-Za-z0-9_-]{43,}$/;
+
+/** Asserts a token answer with exactly the four fields of SPEC §3 and returns it. */
+export async function expectPair(response: Response, status: number): Promise<Pair> {
+  const text = await response.text();
+  expect(response.status, text).to.equal(status);
+  expect(response.headers.get('cache-control')).to.equal('no-store');
+  const body = JSON.parse(text) as Record<string, unknown>;
+  expect(Object.keys(body).sort()).to.deep.equal(['access_token', 'expires_in', 'refresh_token', 'token_type']);
+  expect(body.token_type).to.equal('Bearer');
+  expect(body.refresh_token).to.be.a('string').and.match(OPAQUE);
+  expect(body.access_token)
+    .to.be.a('string')
+    .and.match(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+  const access = body.access_token as string;
+  return {
+    access,
+    refresh: body.refresh_token as string,
+    claims: decodeJwt(access).payload,
+    expiresIn: body.expires_in as number,
+  };
+}
+
+/** Registers a fresh user, asserting the 201 token answer, and returns it with the credentials. */
+export async function registerPair(app: TestApp): Promise<Pair & { username: string; password: string }> {
+  const username = uniqueName('life');
+  const password = strongPassword();
+  return {
+    ...(await expectPair(await app.post('/api/registration', { username, password }), 201)),
+    username,
+    password,
+  };
+}
+
+/** Low limits for the suites that test them; `LOGIN_LOCKOUT` is {@link LOCKOUT_SECONDS}. */
+export const LIMITS = {
+  LOGIN_MAX_FAILURES: '3',
+  LOGIN_LOCKOUT: '60s',
+  LOGIN_MAX_FAILURES_PER_IP: '10',
+  REGISTRATION_RATE_LIMIT: '2',
+  REFRESH_RATE_LIMIT: '2',
+};
+export const LOCKOUT_SECONDS = 60;
+export const TOO_MANY = 'Too many attempts; try again later';
+
+let ipCounter = 0;
+/** A client address (TEST-NET) no other test uses, so each test owns its counters. */
+export const freshIp = () => {
+  ipCounter += 1;
+  return `203.0.${113 + Math.floor(ipCounter / 250)}.${(ipCounter % 250) + 1}`;
+};
+
+/** Headers that make the request come from `ip` for an app with TRUST_PROXY. */
+export const from = (ip: string, extra: Record<string, string> = {}) => ({ 'X-Forwarded-For': ip, ...extra });
+
+/** Retry-After as a whole number of seconds greater than 0 and at most `max`. */
+export function expectRetryAfter(response: Response, max: number): number {
+  const header = response.headers.get('retry-after');
+  expect(header, 'Retry-After header').to.be.a('string').and.match(/^\d+$/);
+  const seconds = Number(header);
+  expect(seconds).to.be.greaterThan(0).and.at.most(max);
+  return seconds;
+}
+
+/** Asserts a 429 TooManyRequests with a Retry-After of at most `maxRetryAfter` seconds, and returns that. */
+export async function expectTooMany(response: Response, maxRetryAfter: number): Promise<number> {
+  const seconds = expectRetryAfter(response, maxRetryAfter);
+  await expectError(response, 429, 'TooManyRequests', TOO_MANY);
+  return seconds;
+}
+
+/**
+ * Registers a user from an address of its own (TRUST_PROXY), so a low registration limit never gets in the way.
+ * @returns its credentials.
+ */
+export async function registerFromFreshIp(app: TestApp, username = uniqueName('victim')) {
+  const password = strongPassword();
+  await expectTokens(await app.post('/api/registration', { username, password }, from(freshIp())), 201);
+  return { username, password };
+}
+
+/** Fails `times` logins as `username` from `ip` with wrong passwords. @returns the statuses. */
+export async function failLogins(app: TestApp, username: string, ip: string, times: number): Promise<number[]> {
+  const statuses: number[] = [];
+  for (let i = 0; i < times; i += 1) {
+    const response = await app.post('/api/login', { username, password: `wrong-${i}-${uniqueName()}` }, from(ip));
+    statuses.push(response.status);
+    await response.arrayBuffer();
+  }
+  return statuses;
+}
+
+/** A JSON login body of exactly `size` bytes. */
+export function loginBodyOfSize(size: number): Buffer {
+  const head = '{"username":"alice","password":"Some-Password-1","pad":"';
+  const tail = '"}';
+  return Buffer.from(`${head}${'a'.repeat(size - head.length - tail.length)}${tail}`, 'utf8');
+}
+
+/** BODY_LIMIT's default, 16kb. */
+export const BODY_LIMIT_BYTES = 16 * 1024;

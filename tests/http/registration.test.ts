@@ -1,18 +1,36 @@
 import { expect } from 'chai';
 import { sql } from 'slonik';
+import { z } from 'zod';
+import { type TestDatabase, createTestDatabase } from '../support/database.js';
 import { type TestApp, startTestApp } from '../support/test-app.js';
 import {
+  LIMITS,
   decodeJwt,
   expectError,
   expectNo5xx,
   expectTokens,
+  expectTooMany,
+  freshIp,
+  from,
   fullwidth,
   nowSeconds,
+  registerPair,
   registerUser,
   strongPassword,
   uniqueName,
   userRowByName,
 } from './helpers.js';
+
+const ACCESS_SECONDS = 900;
+const REFRESH_SECONDS = 30 * 86400;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** Concurrent registrations of one username. */
+const CONCURRENT = 50;
+
+/** Flips the case of each letter at random: "bob_1a" -> "bOB_1A". */
+function randomCase(text: string): string {
+  return [...text].map((char) => (Math.random() < 0.5 ? char.toUpperCase() : char.toLowerCase())).join('');
+}
 
 describe('HTTP: POST /api/registration', () => {
   let app: TestApp;
@@ -33,6 +51,17 @@ describe('HTTP: POST /api/registration', () => {
       const body = await expectTokens(response, 201);
       expect(body.expires_in).to.equal(900);
       expect(response.headers.get('pragma')).to.equal('no-cache');
+    });
+
+    it('answers 201 with an opaque 256-bit refresh token and an access token carrying sid', async () => {
+      const now = nowSeconds(app);
+      const pair = await registerPair(app);
+      expect(pair.expiresIn).to.equal(ACCESS_SECONDS);
+      expect(pair.claims.sid).to.be.a('string').and.match(UUID);
+      expect(pair.claims.iat).to.equal(now);
+      expect(pair.claims.exp).to.equal(now + ACCESS_SECONDS);
+      expect(pair.claims.rf_exp).to.equal(now + REFRESH_SECONDS);
+      expect(Buffer.from(pair.refresh, 'base64url').length).to.be.at.least(32);
     });
 
     it("issues an HS256 access token with praetorian's claims plus sub, iss and typ", async () => {
@@ -215,6 +244,29 @@ describe('HTTP: POST /api/registration', () => {
       });
     }
 
+    it('names the field of a username or password that is not a string (missing, null, number, boolean, list, object)', async () => {
+      const password = strongPassword();
+      const username = uniqueName();
+      for (const value of [undefined, null, 42, true, ['alice'], { username: 'alice' }]) {
+        await expectError(
+          await register({ username: value, password }),
+          400,
+          'ValidationError',
+          'username must be a string',
+        );
+      }
+      for (const value of [undefined, null, 12345678, ['password1'], { password: 'x'.repeat(10) }]) {
+        await expectError(
+          await register({ username, password: value }),
+          400,
+          'ValidationError',
+          'password must be a string',
+        );
+      }
+      const rows = await app.database.pool.query(sql.unsafe`SELECT 1 FROM users WHERE username = ${username}`);
+      expect(rows.rowCount, 'no user was stored').to.equal(0);
+    });
+
     it('keeps 64 characters as the longest accepted username', async () => {
       const username = `${uniqueName()}${'z'.repeat(64)}`.slice(0, 64);
       await expectTokens(await register({ username, password: strongPassword() }), 201);
@@ -225,5 +277,135 @@ describe('HTTP: POST /api/registration', () => {
     it('answered none with a 5xx', () => {
       expectNo5xx(app);
     });
+  });
+});
+
+describe('HTTP: registration limit per client address (REGISTRATION_RATE_LIMIT=2, issue 4, item 1)', () => {
+  let app: TestApp;
+
+  before(async () => {
+    app = await startTestApp({ env: { ...LIMITS, TRUST_PROXY: 'true' } });
+  });
+
+  after(async () => {
+    await app?.close();
+  });
+
+  it('refuses the 3rd registration from one address with 429 (REGISTRATION_RATE_LIMIT=2); another address still registers', async () => {
+    const ip = freshIp();
+    const register = (target = ip) =>
+      app.post('/api/registration', { username: uniqueName('reg'), password: strongPassword() }, from(target));
+    await expectTokens(await register(), 201);
+    await expectTokens(await register(), 201);
+    await expectTooMany(await register(), 3600);
+    await expectTokens(await register(freshIp()), 201);
+  });
+
+  describe('after every request above', () => {
+    it('answered none with a 5xx', () => {
+      expectNo5xx(app);
+    });
+  });
+});
+
+describe('HTTP: registration limit shared by two instances on one database', () => {
+  let database: TestDatabase;
+  let first: TestApp;
+  let second: TestApp;
+
+  before(async () => {
+    database = await createTestDatabase();
+    const env = { ...LIMITS, TRUST_PROXY: 'true' };
+    first = await startTestApp({ env, database });
+    second = await startTestApp({ env, database });
+  });
+
+  after(async () => {
+    await first?.close();
+    await second?.close();
+    await database?.drop();
+  });
+
+  it('the registration limit is shared: 1 registration on each instance, the 3rd on either → 429', async () => {
+    const ip = freshIp();
+    const register = (target: TestApp) =>
+      target.post('/api/registration', { username: uniqueName('reg2'), password: strongPassword() }, from(ip));
+    await expectTokens(await register(first), 201);
+    await expectTokens(await register(second), 201);
+    await expectTooMany(await register(first), 3600);
+  });
+});
+
+describe('HTTP: concurrent registrations of one username (issue 4, item 7)', function () {
+  this.timeout(30_000);
+  let app: TestApp;
+
+  before(async () => {
+    app = await startTestApp();
+  });
+
+  after(async () => {
+    await app?.close();
+  });
+
+  /** Rows whose username compares equal to `name` (NFKC, case-folded), as the unique index sees them. */
+  const rowsLike = (name: string) =>
+    app.database.pool.oneFirst(sql.type(z.object({ count: z.number() }))`
+      SELECT count(*)::int AS count FROM users WHERE lower(normalize(username, NFKC)) = lower(normalize(${name}, NFKC))`);
+
+  async function race(usernames: readonly string[]) {
+    const passwords = usernames.map(() => strongPassword());
+    const responses = await Promise.all(
+      usernames.map((username, i) => app.post('/api/registration', { username, password: passwords[i] })),
+    );
+    const statuses = responses.map((response) => response.status);
+    const created = responses.flatMap((response, i) => (response.status === 201 ? [{ response, i }] : []));
+    const refused = responses.filter((response) => response.status === 409);
+    for (const response of refused) await expectError(response, 409, 'UserExistsError');
+    return { statuses, created, refused, passwords };
+  }
+
+  const tally = (statuses: number[]) =>
+    statuses.reduce<Record<number, number>>(
+      (counts, status) => ({ ...counts, [status]: (counts[status] ?? 0) + 1 }),
+      {},
+    );
+
+  it(`lets exactly one of ${CONCURRENT} concurrent registrations of one username win: one 201, ${CONCURRENT - 1} × 409, one row`, async () => {
+    const username = uniqueName('race');
+    const { statuses, created, passwords } = await race(Array.from({ length: CONCURRENT }, () => username));
+    console.log(`      ${CONCURRENT} concurrent registrations of "${username}": ${JSON.stringify(tally(statuses))}`);
+    expect(tally(statuses)).to.deep.equal({ 201: 1, 409: CONCURRENT - 1 });
+    expect(await rowsLike(username)).to.equal(1);
+
+    // The winner's password is the stored one: the winner logs in, and a loser's password does not.
+    const winner = created[0]!;
+    await expectTokens(winner.response, 201);
+    await expectTokens(await app.post('/api/login', { username, password: passwords[winner.i] }), 200);
+    const loser = passwords.find((_, i) => i !== winner.i)!;
+    await expectError(await app.post('/api/login', { username, password: loser }), 401, 'AuthenticationError');
+  });
+
+  it(`lets exactly one of ${CONCURRENT} concurrent case and NFKC variants ("Bob", "BOB", "bob", fullwidth...) win`, async () => {
+    const base = `bob${uniqueName('').replace('_', '')}`;
+    const variants = Array.from({ length: CONCURRENT }, (_, i) => {
+      if (i === 0) return base;
+      if (i === 1) return base.toUpperCase();
+      if (i % 5 === 0) return fullwidth(randomCase(base));
+      return randomCase(base);
+    });
+    const { statuses, created } = await race(variants);
+    console.log(`      ${CONCURRENT} concurrent case/NFKC variants of "${base}": ${JSON.stringify(tally(statuses))}`);
+    expect(tally(statuses)).to.deep.equal({ 201: 1, 409: CONCURRENT - 1 });
+    expect(await rowsLike(base)).to.equal(1);
+    // Stored as given by the winner.
+    const stored = await app.database.pool.oneFirst(sql.type(z.object({ username: z.string() }))`
+      SELECT username FROM users WHERE lower(normalize(username, NFKC)) = lower(normalize(${base}, NFKC))`);
+    expect(stored).to.equal(variants[created[0]!.i]);
+  });
+
+  it('keeps serving and answered none of the races with a 5xx', async () => {
+    expect((await app.request('/api/ready')).status).to.equal(200);
+    expectNo5xx(app);
   });
 });

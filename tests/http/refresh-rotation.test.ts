@@ -3,60 +3,34 @@ import { expect } from 'chai';
 import { z } from 'zod';
 import { sql } from 'slonik';
 import { type TestApp, startTestApp } from '../support/test-app.js';
-import { bearer, decodeJwt, expectError, expectNo5xx, nowSeconds, strongPassword, uniqueName } from './helpers.js';
+import {
+  LIMITS,
+  bearer,
+  decodeJwt,
+  expectError,
+  expectNo5xx,
+  expectPair,
+  expectTokens,
+  expectTooMany,
+  freshIp,
+  from,
+  nowSeconds,
+  registerFromFreshIp,
+  registerPair,
+} from './helpers.js';
 
 const ACCESS_SECONDS = 900;
-const REFRESH_SECONDS = 30 * 86400;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const OPAQUE = /^[A-Za-z0-9_-]{43,}$/;
 const BLACKLISTED = 'Token has a blacklisted jti';
 const INVALID_REFRESH = 'The refresh token is not valid, or has been used or revoked';
 const EXPIRED_REFRESH = 'refresh permission for token has expired';
+const CONCURRENT = 20;
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
-
-interface Pair {
-  readonly access: string;
-  readonly refresh: string;
-  readonly claims: Record<string, unknown>;
-  readonly expiresIn: number;
-}
-
-/** Asserts a token answer with exactly the four fields of SPEC §3 and returns it. */
-async function expectPair(response: Response, status: number): Promise<Pair> {
-  const text = await response.text();
-  expect(response.status, text).to.equal(status);
-  expect(response.headers.get('cache-control')).to.equal('no-store');
-  const body = JSON.parse(text) as Record<string, unknown>;
-  expect(Object.keys(body).sort()).to.deep.equal(['access_token', 'expires_in', 'refresh_token', 'token_type']);
-  expect(body.token_type).to.equal('Bearer');
-  expect(body.refresh_token).to.be.a('string').and.match(OPAQUE);
-  expect(body.access_token)
-    .to.be.a('string')
-    .and.match(/^[\w-]+\.[\w-]+\.[\w-]+$/);
-  const access = body.access_token as string;
-  return {
-    access,
-    refresh: body.refresh_token as string,
-    claims: decodeJwt(access).payload,
-    expiresIn: body.expires_in as number,
-  };
-}
-
-async function register(app: TestApp): Promise<Pair & { username: string; password: string }> {
-  const username = uniqueName('life');
-  const password = strongPassword();
-  return {
-    ...(await expectPair(await app.post('/api/registration', { username, password }), 201)),
-    username,
-    password,
-  };
-}
 
 const refresh = (app: TestApp, token: unknown) => app.post('/api/refresh', { refresh_token: token });
 const protectedStatus = (app: TestApp, token: string) => app.request('/api/protected', { headers: bearer(token) });
 
-describe('HTTP: token lifecycle (login body, rotation, reuse detection, expiry, storage)', () => {
+describe('HTTP: POST /api/refresh with {"refresh_token"} (rotation, reuse detection, storage)', () => {
   let app: TestApp;
 
   before(async () => {
@@ -67,34 +41,9 @@ describe('HTTP: token lifecycle (login body, rotation, reuse detection, expiry, 
     await app?.close();
   });
 
-  describe('login and registration bodies', () => {
-    it('registration answers 201 with an opaque 256-bit refresh token and an access token carrying sid', async () => {
-      const now = nowSeconds(app);
-      const pair = await register(app);
-      expect(pair.expiresIn).to.equal(ACCESS_SECONDS);
-      expect(pair.claims.sid).to.be.a('string').and.match(UUID);
-      expect(pair.claims.iat).to.equal(now);
-      expect(pair.claims.exp).to.equal(now + ACCESS_SECONDS);
-      expect(pair.claims.rf_exp).to.equal(now + REFRESH_SECONDS);
-      expect(Buffer.from(pair.refresh, 'base64url').length).to.be.at.least(32);
-    });
-
-    it('login answers 200 with the same four fields and a new session (new sid, new refresh token)', async () => {
-      const registered = await register(app);
-      const login = await expectPair(
-        await app.post('/api/login', { username: registered.username, password: registered.password }),
-        200,
-      );
-      expect(login.expiresIn).to.equal(ACCESS_SECONDS);
-      expect(login.claims.sid).to.match(UUID).and.not.equal(registered.claims.sid);
-      expect(login.refresh).to.not.equal(registered.refresh);
-      expect(login.claims.jti).to.not.equal(registered.claims.jti);
-    });
-  });
-
   describe('rotation with {"refresh_token"}', () => {
     it('answers 200 with a new pair: another refresh token, a new jti, the same sid, fresh times', async () => {
-      const login = await register(app);
+      const login = await registerPair(app);
       app.clock.advanceSeconds(60);
       const now = nowSeconds(app);
       const rotated = await expectPair(await refresh(app, login.refresh), 200);
@@ -110,7 +59,7 @@ describe('HTTP: token lifecycle (login body, rotation, reuse detection, expiry, 
     });
 
     it('answers a replay of the spent token within the grace window (+5 s) with the same successor', async () => {
-      const login = await register(app);
+      const login = await registerPair(app);
       const first = await expectPair(await refresh(app, login.refresh), 200);
       app.clock.advanceSeconds(5);
       const replay = await expectPair(await refresh(app, login.refresh), 200);
@@ -121,7 +70,7 @@ describe('HTTP: token lifecycle (login body, rotation, reuse detection, expiry, 
     });
 
     it('revokes the whole family when the spent token comes back 11 s after it was spent', async () => {
-      const login = await register(app);
+      const login = await registerPair(app);
       const reusedBefore = app.logger.events('refresh_token_reused').length;
       const first = await expectPair(await refresh(app, login.refresh), 200);
       app.clock.advanceSeconds(5);
@@ -144,7 +93,7 @@ describe('HTTP: token lifecycle (login body, rotation, reuse detection, expiry, 
     });
 
     it('leaves other sessions of the same user alone when one family is revoked', async () => {
-      const registered = await register(app);
+      const registered = await registerPair(app);
       const other = await expectPair(
         await app.post('/api/login', { username: registered.username, password: registered.password }),
         200,
@@ -182,7 +131,7 @@ describe('HTTP: token lifecycle (login body, rotation, reuse detection, expiry, 
     const rowText = z.object({ token_hash: z.string(), row: z.string() });
 
     it('keeps only the SHA-256 (hex) of each refresh token, never the token itself', async () => {
-      const login = await register(app);
+      const login = await registerPair(app);
       const rotated = await expectPair(await refresh(app, login.refresh), 200);
       const rows = await app.database.pool.any(sql.type(rowText)`
         SELECT token_hash, row_to_json(t)::text AS row FROM refresh_tokens t
@@ -199,6 +148,25 @@ describe('HTTP: token lifecycle (login body, rotation, reuse detection, expiry, 
       for (const row of sessions) {
         for (const token of [login.refresh, rotated.refresh]) expect(row).to.not.include(token);
       }
+    });
+  });
+
+  describe('concurrency', () => {
+    it(`answers ${CONCURRENT} concurrent refreshes of one token with one successor, and revokes nothing`, async () => {
+      const login = await registerPair(app);
+      const reusedBefore = app.logger.events('refresh_token_reused').length;
+      const responses = await Promise.all(Array.from({ length: CONCURRENT }, () => refresh(app, login.refresh)));
+      const pairs = await Promise.all(responses.map((response) => expectPair(response, 200)));
+      expect(new Set(pairs.map((pair) => pair.refresh)).size, 'one successor for all').to.equal(1);
+      expect(pairs.map((pair) => pair.claims.sid)).to.deep.equal(Array(CONCURRENT).fill(login.claims.sid));
+      const rows = await app.database.pool.anyFirst(sql.type(z.object({ token_hash: z.string() }))`
+        SELECT token_hash FROM refresh_tokens WHERE session_id = ${login.claims.sid as string}`);
+      expect([...rows].sort(), 'one rotation stored').to.deep.equal(
+        [sha256(login.refresh), sha256(pairs[0]!.refresh)].sort(),
+      );
+      expect(app.logger.events('refresh_token_reused').length).to.equal(reusedBefore);
+      expect((await protectedStatus(app, pairs[0]!.access)).status).to.equal(200);
+      await expectPair(await refresh(app, pairs[0]!.refresh), 200);
     });
   });
 
@@ -221,7 +189,7 @@ describe('HTTP: refresh-token lifetime counted from the login (JWT_REFRESH_LIFES
   });
 
   it('rotates at +30 min and +50 min, refuses at +61 min, and never issues past login + 1 h', async () => {
-    const login = await register(app);
+    const login = await registerPair(app);
     const deadline = nowSeconds(app) + 3600;
     expect(login.claims.rf_exp).to.equal(deadline);
 
@@ -261,7 +229,7 @@ describe('HTTP: REFRESH_REUSE_GRACE=0 (no grace window)', () => {
   });
 
   it('revokes the family when the spent token comes back one second later', async () => {
-    const login = await register(app);
+    const login = await registerPair(app);
     const first = await expectPair(await refresh(app, login.refresh), 200);
     app.clock.advanceSeconds(1);
     await expectError(await refresh(app, login.refresh), 401, 'InvalidRefreshToken', INVALID_REFRESH);
@@ -270,10 +238,61 @@ describe('HTTP: REFRESH_REUSE_GRACE=0 (no grace window)', () => {
   });
 
   it('revokes the family when the spent token comes back at once (same instant)', async () => {
-    const login = await register(app);
+    const login = await registerPair(app);
     const first = await expectPair(await refresh(app, login.refresh), 200);
     await expectError(await refresh(app, login.refresh), 401, 'InvalidRefreshToken', INVALID_REFRESH);
     await expectError(await refresh(app, first.refresh), 401, 'InvalidRefreshToken', INVALID_REFRESH);
     await expectError(await protectedStatus(app, first.access), 403, 'BlacklistedError', BLACKLISTED);
+  });
+});
+
+describe('HTTP: refresh limit per client address (REFRESH_RATE_LIMIT=2, issue 4, item 1)', () => {
+  let app: TestApp;
+
+  before(async () => {
+    app = await startTestApp({ env: { ...LIMITS, TRUST_PROXY: 'true' } });
+  });
+
+  after(async () => {
+    await app?.close();
+  });
+
+  const login = (username: string, password: string, ip: string, headers: Record<string, string> = {}) =>
+    app.post('/api/login', { username, password }, from(ip, headers));
+  const newUser = (target: TestApp = app, username?: string) => registerFromFreshIp(target, username);
+
+  it('refuses the 3rd refresh from one address with 429 (REFRESH_RATE_LIMIT=2), also for a valid refresh token', async () => {
+    const frank = await newUser();
+    const first = (await (await login(frank.username, frank.password, freshIp())).json()) as {
+      refresh_token: string;
+    };
+    const ip = freshIp();
+    const refresh = (token: string) => app.post('/api/refresh', { refresh_token: token }, from(ip));
+    const second = (await expectTokens(await refresh(first.refresh_token), 200)) as unknown as {
+      refresh_token: string;
+    };
+    const third = (await expectTokens(await refresh(second.refresh_token), 200)) as unknown as {
+      refresh_token: string;
+    };
+    await expectTooMany(await refresh(third.refresh_token), 60);
+    // The token was not spent by the refused request: another address may still use it.
+    await expectTokens(await app.post('/api/refresh', { refresh_token: third.refresh_token }, from(freshIp())), 200);
+  });
+
+  it('counts refreshes with garbage tokens too (no free probing)', async () => {
+    const ip = freshIp();
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i += 1) {
+      const response = await app.post('/api/refresh', { refresh_token: `garbage-${i}` }, from(ip));
+      statuses.push(response.status);
+      await response.arrayBuffer();
+    }
+    expect(statuses).to.deep.equal([401, 401, 429]);
+  });
+
+  describe('after every request above', () => {
+    it('answered none with a 5xx', () => {
+      expectNo5xx(app);
+    });
   });
 });

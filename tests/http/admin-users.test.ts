@@ -130,6 +130,7 @@ describe('HTTP: roles and the admin API', () => {
       ['?page=abc', 'page must be a whole number from 1'],
       ['?page=1.5', 'page must be a whole number from 1'],
       ['?per_page=0', 'per_page must be a whole number from 1 to 100'],
+      ['?per_page=101', 'per_page must be a whole number from 1 to 100'],
       ['?per_page=1000', 'per_page must be a whole number from 1 to 100'],
       ['?per_page=abc', 'per_page must be a whole number from 1 to 100'],
     ];
@@ -250,6 +251,19 @@ describe('HTTP: roles and the admin API', () => {
           roles: 'user',
           is_active: true,
         });
+      });
+    }
+
+    const namedFields: [string, unknown, string][] = [
+      ['roles: "admin"', { roles: 'admin' }, 'roles must be a list of role names'],
+      ['roles: [1]', { roles: [1] }, 'roles must be a list of role names'],
+      ['roles: ["a,b"]', { roles: ['a,b'] }, 'each role must be 1 to 32 letters, digits or _ . : -'],
+      ['is_active: "no"', { is_active: 'no' }, 'is_active must be true or false'],
+      ['an empty object', {}, 'give roles and/or is_active'],
+    ];
+    for (const [name, body, message] of namedFields) {
+      it(`names the broken rule in the 400 to ${name}`, async () => {
+        await expectError(await patchUser(plain.id, body, root.access), 400, 'ValidationError', message);
       });
     }
 

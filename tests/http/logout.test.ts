@@ -1,13 +1,6 @@
 import { expect } from 'chai';
 import { type TestApp, startTestApp } from '../support/test-app.js';
-import {
-  bearer,
-  decodeJwt,
-  expectError,
-  expectNo5xx,
-  accountTokens,
-  registerAccount,
-} from './helpers.js';
+import { bearer, decodeJwt, expectError, expectNo5xx, accountTokens, registerAccount } from './helpers.js';
 
 const ACCESS_SECONDS = 900;
 const BLACKLISTED = 'Token has a blacklisted jti';
