@@ -12,9 +12,9 @@ import {
   type RevokedToken,
   type TooManyRequests,
   invalidToken,
-  tooManyRequests,
 } from '../../domain/errors.js';
 import { type Result, fail, ok } from '../../domain/result.js';
+import { overClientLimit } from '../services/client-limit.js';
 import { checkAccess } from '../../domain/session.js';
 
 export interface RefreshAccessTokenInput {
@@ -43,11 +43,8 @@ export class RefreshAccessToken {
   ) {}
 
   async execute(input: RefreshAccessTokenInput): Promise<Result<IssuedAccessToken, RefreshAccessTokenError>> {
-    const blockedFor = await this.limits.hit('refresh', input.client);
-    if (blockedFor > 0) {
-      this.logger.warn('rate limited', { event: 'rate_limited', action: 'refresh', retry_after: blockedFor });
-      return fail(tooManyRequests(blockedFor));
-    }
+    const limited = await overClientLimit(this.limits, this.logger, 'refresh', input.client);
+    if (limited) return fail(limited);
     const now = this.accessTokens.nowSeconds();
     const verification = this.signer.verify(input.accessToken, now);
     if (verification.status === 'invalid') return fail(invalidToken(verification.reason));

@@ -2,8 +2,9 @@ import type { Logger } from '../ports/logger.js';
 import type { RateLimits } from '../ports/rate-limits.js';
 import type { SessionStarter, IssuedTokens } from '../services/session-starter.js';
 import type { CreateUser, CreateUserError } from './create-user.js';
-import { type TooManyRequests, tooManyRequests } from '../../domain/errors.js';
+import type { TooManyRequests } from '../../domain/errors.js';
 import { type Result, fail, ok } from '../../domain/result.js';
+import { overClientLimit } from '../services/client-limit.js';
 
 export interface RegisterUserInput {
   readonly username: string;
@@ -24,11 +25,8 @@ export class RegisterUser {
   ) {}
 
   async execute(input: RegisterUserInput): Promise<Result<RegisterUserOutput, CreateUserError | TooManyRequests>> {
-    const blockedFor = await this.limits.hit('registration', input.client);
-    if (blockedFor > 0) {
-      this.logger.warn('rate limited', { event: 'rate_limited', action: 'registration', retry_after: blockedFor });
-      return fail(tooManyRequests(blockedFor));
-    }
+    const limited = await overClientLimit(this.limits, this.logger, 'registration', input.client);
+    if (limited) return fail(limited);
     const created = await this.createUser.execute({ username: input.username, password: input.password });
     if (!created.ok) return created;
     return ok({ ...(await this.sessions.start(created.value)), userId: created.value.id });

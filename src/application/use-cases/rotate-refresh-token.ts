@@ -12,9 +12,9 @@ import {
   type InvalidRefreshToken,
   type RevokedToken,
   type TooManyRequests,
-  tooManyRequests,
 } from '../../domain/errors.js';
 import { type Result, fail, ok } from '../../domain/result.js';
+import { overClientLimit } from '../services/client-limit.js';
 import { checkAccess } from '../../domain/session.js';
 
 export interface RotateRefreshTokenInput {
@@ -44,11 +44,8 @@ export class RotateRefreshToken {
   ) {}
 
   async execute(input: RotateRefreshTokenInput): Promise<Result<IssuedTokens, RotateRefreshTokenError>> {
-    const blockedFor = await this.limits.hit('refresh', input.client);
-    if (blockedFor > 0) {
-      this.logger.warn('rate limited', { event: 'rate_limited', action: 'refresh', retry_after: blockedFor });
-      return fail(tooManyRequests(blockedFor));
-    }
+    const limited = await overClientLimit(this.limits, this.logger, 'refresh', input.client);
+    if (limited) return fail(limited);
     const successor = this.opaqueTokens.successorOf(input.refreshToken);
     const outcome = await this.sessions.rotate({
       tokenHash: this.opaqueTokens.digest(input.refreshToken),
