@@ -8,6 +8,7 @@ import jwt from 'jsonwebtoken';
 import { createPool } from 'slonik';
 import { TokenSigner } from '../src/application/ports/token-signer.js';
 import { VerifyAccessToken } from '../src/application/use-cases/verify-access-token.js';
+import { RepositoryAccessState } from '../src/application/services/repository-access-state.js';
 import { resolve } from '../src/composition-root.js';
 import { loadConfig } from '../src/infrastructure/config/config.js';
 import { resultParser } from '../src/infrastructure/persistence/pool.js';
@@ -124,8 +125,7 @@ const noResetPool = await createPool(database.uri, {
 });
 const noReset = new VerifyAccessToken(
   signer,
-  new SlonikUserRepository(noResetPool),
-  new SlonikSessionRepository(noResetPool),
+  new RepositoryAccessState(new SlonikUserRepository(noResetPool), new SlonikSessionRepository(noResetPool)),
   clock,
 );
 const executeNoReset = async () => {

@@ -20,7 +20,7 @@ async function cli(args: string[]): Promise<number> {
     throw error;
   }
   const logging = createBunyanLogger({ name: 'jwt-login-cli', level: 'warn', stdout: process.stderr });
-  const core = await startCore(config, { logger: logging.logger, embedded: 'attach' });
+  const core = await startCore(config, { logger: logging.logger, embedded: 'attach', listen: false });
   try {
     return await runUserCommand(
       args,

@@ -2,6 +2,7 @@ import { Container, type ResolutionContext, type ServiceIdentifier } from 'inver
 import type { DatabasePool as SlonikPool } from 'slonik';
 import type pg from 'pg';
 import type Koa from 'koa';
+import { AccessState } from './application/ports/access-state.js';
 import { Clock } from './application/ports/clock.js';
 import { CommonPasswords } from './application/ports/common-passwords.js';
 import { IdGenerator } from './application/ports/id-generator.js';
@@ -14,6 +15,7 @@ import { SessionRepository } from './application/ports/session-repository.js';
 import { TokenSigner } from './application/ports/token-signer.js';
 import { UserRepository } from './application/ports/user-repository.js';
 import { AccessTokenIssuer } from './application/services/access-token-issuer.js';
+import { RepositoryAccessState } from './application/services/repository-access-state.js';
 import { SessionStarter } from './application/services/session-starter.js';
 import { Authenticate } from './application/use-cases/authenticate.js';
 import { CreateUser } from './application/use-cases/create-user.js';
@@ -26,6 +28,8 @@ import { RotateRefreshToken } from './application/use-cases/rotate-refresh-token
 import { UpdateUser } from './application/use-cases/update-user.js';
 import { VerifyAccessToken } from './application/use-cases/verify-access-token.js';
 import type { ServiceConfig } from './infrastructure/config/config.js';
+import type { PostgresChangeFeed } from './infrastructure/persistence/change-feed.js';
+import { NotifiedAccessState } from './infrastructure/persistence/notified-access-state.js';
 import { SlonikSessionRepository } from './infrastructure/persistence/slonik-session-repository.js';
 import { SlonikUserRepository } from './infrastructure/persistence/slonik-user-repository.js';
 import { isDatabaseUnavailable, pingDatabase } from './infrastructure/persistence/pool.js';
@@ -46,6 +50,8 @@ export interface Runtime {
   /** A pg pool on the same database for rate-limiter-flexible's PostgreSQL store (it speaks pg, not slonik). */
   readonly rateLimitPool: pg.Pool;
   readonly logger: Logger;
+  /** Change notifications from PostgreSQL; without it (the CLI), guarded state is read from the database each time. */
+  readonly changeFeed?: PostgresChangeFeed;
   /** Replaces the system clock (tests). */
   readonly clock?: Clock;
 }
@@ -84,6 +90,15 @@ export function buildContainer(runtime: Runtime): Container {
   provide(OpaqueTokens, () => new HmacOpaqueTokens(config.jwtSecret));
   provide(UserRepository, (get) => new SlonikUserRepository(get(DatabasePool)));
   provide(SessionRepository, (get) => new SlonikSessionRepository(get(DatabasePool)));
+  provide(AccessState, (get) => {
+    const feed = runtime.changeFeed;
+    if (!feed || config.accessCacheSize === 0)
+      return new RepositoryAccessState(get(UserRepository), get(SessionRepository));
+    const state = new NotifiedAccessState(get(UserRepository), get(SessionRepository), config.accessCacheSize);
+    feed.subscribe(state);
+    if (feed.listening) state.onUp();
+    return state;
+  });
 
   provide(
     AccessTokenIssuer,
@@ -116,7 +131,7 @@ export function buildContainer(runtime: Runtime): Container {
     (get) =>
       new RotateRefreshToken(
         get(SessionRepository),
-        get(UserRepository),
+        get(AccessState),
         get(OpaqueTokens),
         get(AccessTokenIssuer),
         get(Clock),
@@ -128,19 +143,9 @@ export function buildContainer(runtime: Runtime): Container {
   provide(
     RefreshAccessToken,
     (get) =>
-      new RefreshAccessToken(
-        get(TokenSigner),
-        get(UserRepository),
-        get(SessionRepository),
-        get(AccessTokenIssuer),
-        get(RateLimits),
-        get(Logger),
-      ),
+      new RefreshAccessToken(get(TokenSigner), get(AccessState), get(AccessTokenIssuer), get(RateLimits), get(Logger)),
   );
-  provide(
-    VerifyAccessToken,
-    (get) => new VerifyAccessToken(get(TokenSigner), get(UserRepository), get(SessionRepository), get(Clock)),
-  );
+  provide(VerifyAccessToken, (get) => new VerifyAccessToken(get(TokenSigner), get(AccessState), get(Clock)));
   provide(GetSecret, () => new GetSecret());
   provide(Logout, (get) => new Logout(get(SessionRepository), get(Clock), get(Logger)));
   provide(ListUsers, (get) => new ListUsers(get(UserRepository)));

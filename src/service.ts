@@ -14,6 +14,7 @@ import {
   openEmbeddedDatabase,
   startEmbeddedDatabase,
 } from './infrastructure/persistence/embedded-database.js';
+import { PostgresChangeFeed } from './infrastructure/persistence/change-feed.js';
 import { migrate } from './infrastructure/persistence/migrator.js';
 import { QUERY_TIMEOUT_MS, createDatabasePool } from './infrastructure/persistence/pool.js';
 
@@ -30,6 +31,8 @@ export interface ServiceOverrides {
    * starts one only when none runs (the admin CLI). Default `start`.
    */
   readonly embedded?: 'start' | 'attach';
+  /** Listen for change notifications (guarded requests served from memory). Default true; the CLI needs none. */
+  readonly listen?: boolean;
 }
 
 /** Everything but HTTP: logging, the database (embedded or not), migrations, the settled secret, the container. */
@@ -37,6 +40,8 @@ export interface Core {
   readonly config: ServiceConfig;
   readonly container: Container;
   readonly logger: Logger;
+  /** Undefined when started with `listen: false`. */
+  readonly changeFeed: PostgresChangeFeed | undefined;
   /** Closes the pools, stops an embedded PostgreSQL this process started, closes logging. Never throws. */
   close(): Promise<void>;
 }
@@ -93,7 +98,9 @@ export async function startCore(given: Config, overrides: ServiceOverrides = {})
       );
     }
 
-    const applied = await migrate(connectionUri);
+    // Advisory locks and LISTEN need a session: the direct URL when the main one goes through a pooler.
+    const directUri = config.databaseDirectUrl ?? connectionUri;
+    const applied = await migrate(directUri);
     if (applied.length > 0) logger.info('migrations applied', { migrations: applied });
 
     const pool = await createDatabasePool({
@@ -112,17 +119,35 @@ export async function startCore(given: Config, overrides: ServiceOverrides = {})
     rateLimitPool.on('error', (error) => logger.warn('rate-limit pool error', { err: error.message }));
     cleanup.push(['rate-limit pool', () => rateLimitPool.end()]);
 
+    let changeFeed: PostgresChangeFeed | undefined;
+    if (overrides.listen !== false) {
+      changeFeed = new PostgresChangeFeed({
+        connectionUri: directUri,
+        connectTimeoutMs: config.databaseConnectTimeoutMs,
+        heartbeatMs: config.listenHeartbeatMs,
+        logger,
+      });
+      cleanup.push(['change feed', () => changeFeed!.close()]);
+      // Serving without it is correct (guarded requests read the database) but slower; it keeps trying.
+      if (!(await changeFeed.start(config.databaseConnectTimeoutMs))) {
+        logger.warn('not listening for changes yet: guarded requests read the database until it is', {
+          event: 'change_feed_down',
+        });
+      }
+    }
+
     const container = buildContainer({
       config,
       pool,
       rateLimitPool,
       logger,
+      ...(changeFeed === undefined ? {} : { changeFeed }),
       ...(overrides.clock === undefined ? {} : { clock: overrides.clock }),
     });
     // The dummy hash that unknown-user logins verify against, made now with the current parameters, so the first such
     // login costs what any wrong password costs.
     await resolve(container, PasswordHasher).dummyHash();
-    return { config, container, logger, close };
+    return { config, container, logger, changeFeed, close };
   } catch (error) {
     await close();
     throw error;
@@ -136,6 +161,7 @@ export interface RunningService {
   readonly container: Container;
   readonly config: ServiceConfig;
   readonly logger: Logger;
+  readonly changeFeed: PostgresChangeFeed | undefined;
   /**
    * Stops taking requests: `/api/ready` turns 503 and the listener closes; answers given from then on close their
    * connection, so keep-alive clients cannot hold the stop open. In-flight requests get `drainMs` to finish, then every
@@ -149,7 +175,7 @@ const DEFAULT_DRAIN_MS = 15_000;
 /** The one boot path: {@link startCore}, then the HTTP API on `config.host:config.port`. */
 export async function startService(given: Config, overrides: ServiceOverrides = {}): Promise<RunningService> {
   const core = await startCore(given, overrides);
-  const { config, container, logger } = core;
+  const { config, container, logger, changeFeed } = core;
   let stopping: Promise<void> | undefined;
   const app = buildApp(container, config, () => stopping === undefined);
   let server: Server;
@@ -191,6 +217,7 @@ export async function startService(given: Config, overrides: ServiceOverrides = 
     container,
     config,
     logger,
+    changeFeed,
     stop: (options = {}) => (stopping ??= stop(options.drainMs ?? DEFAULT_DRAIN_MS)),
   };
 }

@@ -1,5 +1,3 @@
-import { once } from 'node:events';
-import net from 'node:net';
 import { expect } from 'chai';
 import type { DatabasePool as SlonikPool } from 'slonik';
 import { DatabasePool, resolve } from '../../src/composition-root.js';
@@ -7,6 +5,7 @@ import { loadConfig } from '../../src/infrastructure/config/config.js';
 import { startService } from '../../src/service.js';
 import { MemoryLogger } from '../fakes/memory-logger.js';
 import { type TestDatabase, createTestDatabase } from '../support/database.js';
+import { TcpProxy } from '../support/tcp-proxy.js';
 import { testEnvironment } from '../support/test-app.js';
 
 /** DATABASE_CONNECT_TIMEOUT of the app under test. */
@@ -18,109 +17,6 @@ const CONNECT_TIMEOUT_MS = 1000;
 const CLIENT_GIVE_UP_MS = 60_000;
 /** How long a wait on a condition may take before the test fails: a bound against hanging, not a speed goal. */
 const CONDITION_TIMEOUT_MS = 30_000;
-
-/**
- * A TCP proxy between the app and PostgreSQL that the test switches:
- * - `forward`: pipes both ways;
- * - `blackhole`: accepts new connections and never answers them (a PostgreSQL whose listen backlog still takes
- *   connections while the server is hung);
- * - `freeze()`: additionally stops relaying on the connections already open (a frozen PostgreSQL or a partition that
- *   drops packets: the pool's sockets stay open and nothing comes back).
- * `stop()` closes the listener and resets every connection (PostgreSQL stopped); `start()` listens again on the same port.
- */
-class TcpProxy {
-  port = 0;
-  mode: 'forward' | 'blackhole' = 'forward';
-  private server: net.Server | undefined;
-  private readonly sockets = new Set<net.Socket>();
-  private readonly pairs = new Set<{ client: net.Socket; upstream: net.Socket }>();
-
-  constructor(private readonly target: { host: string; port: number }) {}
-
-  get listening(): boolean {
-    return this.server !== undefined;
-  }
-
-  /**
-   * Listens on the proxy's port, picked the first time below the ephemeral range (32768-60999 on Linux): during an
-   * outage the app keeps connecting to a closed port, and a connect whose ephemeral source port equals that port
-   * connects to itself and takes the port.
-   */
-  async start(mode: 'forward' | 'blackhole' = 'forward'): Promise<number> {
-    this.mode = mode;
-    for (let attempt = 0; ; attempt += 1) {
-      const port = this.port || 20_000 + Math.floor(Math.random() * 12_000);
-      const server = net.createServer((client) => this.accept(client));
-      try {
-        server.listen(port, '127.0.0.1');
-        await once(server, 'listening');
-      } catch (error) {
-        if (this.port !== 0 || attempt >= 20) throw error;
-        continue;
-      }
-      this.server = server;
-      this.port = port;
-      return port;
-    }
-  }
-
-  async stop(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    const closed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
-    for (const socket of this.sockets) socket.destroy();
-    this.pairs.clear();
-    await closed;
-  }
-
-  /** New connections are black-holed and the open ones stop relaying, in both directions. */
-  freeze(): void {
-    this.mode = 'blackhole';
-    for (const { client, upstream } of this.pairs) {
-      client.unpipe(upstream);
-      upstream.unpipe(client);
-      client.pause();
-      upstream.pause();
-    }
-    this.pairs.clear();
-  }
-
-  /** URI of `uri`'s database through this proxy. */
-  uriFor(uri: string): string {
-    const url = new URL(uri);
-    url.hostname = '127.0.0.1';
-    url.port = String(this.port);
-    return url.toString();
-  }
-
-  private track(socket: net.Socket): void {
-    this.sockets.add(socket);
-    socket.on('close', () => this.sockets.delete(socket));
-    socket.on('error', () => socket.destroy());
-  }
-
-  private accept(client: net.Socket): void {
-    this.track(client);
-    if (this.mode === 'blackhole') {
-      client.pause();
-      return;
-    }
-    const upstream = net.connect(this.target);
-    this.track(upstream);
-    const pair = { client, upstream };
-    this.pairs.add(pair);
-    client.on('close', () => {
-      upstream.destroy();
-      this.pairs.delete(pair);
-    });
-    upstream.on('close', () => {
-      client.destroy();
-      this.pairs.delete(pair);
-    });
-    client.pipe(upstream);
-    upstream.pipe(client);
-  }
-}
 
 interface Sample {
   readonly kind: 'login' | 'protected' | 'ready' | 'health';
@@ -134,6 +30,8 @@ interface Sample {
 
 interface Service {
   readonly baseUrl: string;
+  /** Whether the instance's change feed listens (guarded requests may then be answered from memory). */
+  listening(): boolean;
   readonly logger: MemoryLogger;
   readonly pool: SlonikPool;
   close(): Promise<void>;
@@ -148,6 +46,7 @@ async function startFaultService(databaseUri: string, env: Record<string, string
   const service = await startService(config, { logger });
   return {
     baseUrl: service.url,
+    listening: () => service.changeFeed?.listening ?? false,
     logger,
     pool: resolve(service.container, DatabasePool),
     close: () => service.stop({ drainMs: 0 }),
@@ -347,8 +246,12 @@ describe('PostgreSQL faults, cut with a TCP proxy (DATABASE_CONNECT_TIMEOUT=1s)'
     it('answers 503 ServiceUnavailable with Retry-After, never a hang; /api/ready 503, /api/health 200', async () => {
       const load = traffic(app);
       await load.answered(20);
-      const cutAt = performance.now();
+      const stoppedAt = performance.now();
       await proxy.stop();
+      // Guarded requests are answered from memory while the change feed listens; once the instance learns its
+      // listening connection is gone, it trusts memory no more. From then on, every request must be a 503.
+      await until(() => !app.listening(), 'the instance noticed that PostgreSQL is gone');
+      const cutAt = performance.now();
       await until(
         () =>
           load.samples.filter((s) => s.startedAt >= cutAt && s.kind === 'login').length >= 4 &&
@@ -358,9 +261,9 @@ describe('PostgreSQL faults, cut with a TCP proxy (DATABASE_CONNECT_TIMEOUT=1s)'
       const [ready, health] = await Promise.all([call(app, 'ready'), call(app, 'health')]);
       const samples = await load.stop();
 
-      const before = samples.filter((s) => s.startedAt + s.ms < cutAt);
+      const before = samples.filter((s) => s.startedAt + s.ms < stoppedAt);
       const after = samples.filter((s) => s.startedAt >= cutAt);
-      const straddling = samples.filter((s) => s.startedAt < cutAt && s.startedAt + s.ms >= cutAt);
+      const straddling = samples.filter((s) => s.startedAt < cutAt && s.startedAt + s.ms >= stoppedAt);
       expect(before.length, 'traffic was flowing before the cut').to.be.at.least(20);
       expect(before.filter((s) => s.status !== 200).map((s) => `${s.kind} ${s.status}`)).to.deep.equal([]);
       expect(after.length, 'requests were made during the outage').to.be.greaterThan(3);
@@ -448,7 +351,8 @@ describe('PostgreSQL faults, cut with a TCP proxy (DATABASE_CONNECT_TIMEOUT=1s)'
         const app = await service({ DATABASE_POOL_SIZE: '4' });
         const states: string[] = [];
         for (let cycle = 0; cycle < 6; cycle += 1) {
-          const load = traffic(app, 8);
+          // A request still unanswered after this long is hung (the connect timeout is 1 s).
+          const load = traffic(app, 8, 20_000);
           await load.answered(40);
           const cutAt = performance.now();
           await proxy.stop();
@@ -457,7 +361,11 @@ describe('PostgreSQL faults, cut with a TCP proxy (DATABASE_CONNECT_TIMEOUT=1s)'
             'a request made during the outage was refused',
           );
           await proxy.start();
-          await load.stop();
+          const hung = (await load.stop()).filter((sample) => sample.status === 0);
+          expect(
+            hung.map((sample) => `${sample.kind}: ${JSON.stringify(sample.body)}`),
+            `cycle ${cycle}: requests queued for a connection while others were being made`,
+          ).to.deep.equal([]);
           const back = await until200(app, 'protected', performance.now());
           // A leaked slot stays pending destroy for good; a connection being torn down leaves that state by itself.
           await until(() => app.pool.state().pendingDestroyConnections === 0, 'no connection is pending destroy').catch(
@@ -492,7 +400,10 @@ describe('PostgreSQL faults, cut with a TCP proxy (DATABASE_CONNECT_TIMEOUT=1s)'
         const warm = await Promise.all(Array.from({ length: 8 }, () => call(app, 'protected')));
         expect(warm.map((s) => s.status)).to.deep.equal(Array(8).fill(200));
         proxy.freeze();
-        const samples = await Promise.all([call(app, 'protected'), call(app, 'ready'), call(app, 'protected')]);
+        const pending = Promise.all([call(app, 'ready'), call(app, 'login')]);
+        // The listening connection is frozen too; its heartbeat finds it silent, and memory is trusted no more.
+        await until(() => !app.listening(), 'the heartbeat noticed the frozen listening connection');
+        const samples = [...(await pending), ...(await Promise.all([call(app, 'protected'), call(app, 'protected')]))];
         const health = await call(app, 'health');
         measurements.push(
           `frozen: ${samples.map((s) => `${s.kind} ${s.status || 'no answer'} in ${s.ms.toFixed(0)} ms`).join(', ')}`,

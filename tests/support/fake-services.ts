@@ -1,4 +1,5 @@
 import { AccessTokenIssuer } from '../../src/application/services/access-token-issuer.js';
+import { RepositoryAccessState } from '../../src/application/services/repository-access-state.js';
 import { SessionStarter } from '../../src/application/services/session-starter.js';
 import { Authenticate } from '../../src/application/use-cases/authenticate.js';
 import { CreateUser } from '../../src/application/use-cases/create-user.js';
@@ -51,6 +52,7 @@ export function fakeServices(lifespans = { accessSeconds: 900, refreshSeconds: 3
   const sessionStarter = new SessionStarter(sessions, opaqueTokens, tokens, ids, clock, lifespans.refreshSeconds);
   const createUser = new CreateUser(users, hasher, commonPasswords, logger);
   const rateLimits = new FlexibleRateLimits(RATE_LIMITS, 'memory');
+  const accessState = new RepositoryAccessState(users, sessions);
   return {
     users,
     sessions,
@@ -69,7 +71,7 @@ export function fakeServices(lifespans = { accessSeconds: 900, refreshSeconds: 3
     authenticate: new Authenticate(users, hasher, sessionStarter, rateLimits, logger),
     rotateRefreshToken: new RotateRefreshToken(
       sessions,
-      users,
+      accessState,
       opaqueTokens,
       tokens,
       clock,
@@ -77,8 +79,8 @@ export function fakeServices(lifespans = { accessSeconds: 900, refreshSeconds: 3
       logger,
       lifespans.graceSeconds,
     ),
-    refreshAccessToken: new RefreshAccessToken(signer, users, sessions, tokens, rateLimits, logger),
-    verifyAccessToken: new VerifyAccessToken(signer, users, sessions, clock),
+    refreshAccessToken: new RefreshAccessToken(signer, accessState, tokens, rateLimits, logger),
+    verifyAccessToken: new VerifyAccessToken(signer, accessState, clock),
     getSecret: new GetSecret(),
     logout: new Logout(sessions, clock, logger),
     listUsers: new ListUsers(users),

@@ -1,8 +1,7 @@
 import type { Logger } from '../ports/logger.js';
 import type { RateLimits } from '../ports/rate-limits.js';
-import type { SessionRepository } from '../ports/session-repository.js';
+import type { AccessState } from '../ports/access-state.js';
 import type { TokenSigner } from '../ports/token-signer.js';
-import type { UserRepository } from '../ports/user-repository.js';
 import type { AccessTokenIssuer, IssuedAccessToken } from '../services/access-token-issuer.js';
 import {
   type EarlyRefresh,
@@ -35,8 +34,7 @@ export type RefreshAccessTokenError =
 export class RefreshAccessToken {
   constructor(
     private readonly signer: TokenSigner,
-    private readonly users: UserRepository,
-    private readonly sessions: SessionRepository,
+    private readonly access: AccessState,
     private readonly accessTokens: AccessTokenIssuer,
     private readonly limits: RateLimits,
     private readonly logger: Logger,
@@ -52,10 +50,7 @@ export class RefreshAccessToken {
     if (claims.refreshableUntil <= now) return fail({ code: 'ExpiredRefresh' });
     if (verification.status === 'valid') return fail({ code: 'EarlyRefresh' });
 
-    const [user, session] = await Promise.all([
-      this.users.findById(claims.userId),
-      this.sessions.findById(claims.sessionId),
-    ]);
+    const { user, session } = await this.access.lookup(claims.userId, claims.sessionId);
     const access = checkAccess(user, session, claims.userId);
     if (!access.ok) {
       if (access.error.code === 'InactiveUser') {

@@ -1,9 +1,9 @@
+import type { AccessState } from '../ports/access-state.js';
 import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
 import type { OpaqueTokens } from '../ports/opaque-tokens.js';
 import type { RateLimits } from '../ports/rate-limits.js';
 import type { SessionRepository } from '../ports/session-repository.js';
-import type { UserRepository } from '../ports/user-repository.js';
 import type { AccessTokenIssuer } from '../services/access-token-issuer.js';
 import type { IssuedTokens } from '../services/session-starter.js';
 import {
@@ -34,7 +34,7 @@ export type RotateRefreshTokenError =
 export class RotateRefreshToken {
   constructor(
     private readonly sessions: SessionRepository,
-    private readonly users: UserRepository,
+    private readonly access: AccessState,
     private readonly opaqueTokens: OpaqueTokens,
     private readonly accessTokens: AccessTokenIssuer,
     private readonly clock: Clock,
@@ -56,7 +56,7 @@ export class RotateRefreshToken {
     switch (outcome.kind) {
       case 'rotated':
       case 'replayed': {
-        const user = await this.users.findById(outcome.session.userId);
+        const { user } = await this.access.lookup(outcome.session.userId, outcome.session.id);
         const access = checkAccess(user, outcome.session, outcome.session.userId);
         if (!access.ok) return access;
         return ok({ ...this.accessTokens.issue(access.value, outcome.session), refreshToken: successor });

@@ -1,7 +1,6 @@
 import type { Clock } from '../ports/clock.js';
-import type { SessionRepository } from '../ports/session-repository.js';
+import type { AccessState } from '../ports/access-state.js';
 import type { TokenSigner } from '../ports/token-signer.js';
-import type { UserRepository } from '../ports/user-repository.js';
 import {
   type ExpiredAccess,
   type InactiveUser,
@@ -28,15 +27,14 @@ export interface Principal {
 export type VerifyAccessTokenError = InvalidToken | ExpiredAccess | InactiveUser | RevokedToken;
 
 /**
- * Checks an access token for a guarded endpoint: signature and claims, expiry, then the session and the user as
- * stored now, so a revoked session or a deactivated user is refused at once (also when another instance of the service
- * did it) rather than when the token expires.
+ * Checks an access token for a guarded endpoint: signature and claims, expiry, then the session and the user as they
+ * are now ({@link AccessState}), so a revoked session or a deactivated user is refused at once (also when another
+ * instance of the service did it) rather than when the token expires.
  */
 export class VerifyAccessToken {
   constructor(
     private readonly signer: TokenSigner,
-    private readonly users: UserRepository,
-    private readonly sessions: SessionRepository,
+    private readonly access: AccessState,
     private readonly clock: Clock,
   ) {}
 
@@ -46,10 +44,7 @@ export class VerifyAccessToken {
     if (verification.status === 'expired') return fail({ code: 'ExpiredAccess' });
     const { claims } = verification;
 
-    const [user, session] = await Promise.all([
-      this.users.findById(claims.userId),
-      this.sessions.findById(claims.sessionId),
-    ]);
+    const { user, session } = await this.access.lookup(claims.userId, claims.sessionId);
     const access = checkAccess(user, session, claims.userId);
     if (!access.ok) return access;
     const held = new Set(access.value.roles);

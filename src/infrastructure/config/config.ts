@@ -43,7 +43,15 @@ const schema = z.object({
       .optional(),
   ),
   DATABASE_CONNECT_TIMEOUT: duration('3s').default('3s'),
+  DATABASE_DIRECT_URL: optionalText.pipe(
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+      .optional(),
+  ),
   DATABASE_POOL_SIZE: integer(1, 100).default('10'),
+  ACCESS_CACHE_SIZE: integer(0, 10_000_000).default('100000'),
+  LISTEN_HEARTBEAT: duration('2s').default('2s'),
   DATA_DIR: z.string().min(1, 'must be a directory path').default('./.data'),
   JWT_SECRET: optionalText.pipe(
     z
@@ -91,6 +99,15 @@ export interface Config {
   readonly databaseUrl: string | undefined;
   readonly databaseConnectTimeoutMs: number;
   readonly databasePoolSize: number;
+  /**
+   * A direct connection for what needs a session of its own (LISTEN, advisory locks), when `databaseUrl` goes through
+   * a pooler such as PgBouncer in transaction mode; undefined means use `databaseUrl`.
+   */
+  readonly databaseDirectUrl: string | undefined;
+  /** Users and sessions each held in memory for guarded requests (LRU); 0 turns the cache off. */
+  readonly accessCacheSize: number;
+  /** How often the LISTEN connection is checked; one silent for this long counts as lost. */
+  readonly listenHeartbeatMs: number;
   readonly dataDir: string;
   /** Undefined only with the embedded database: a dev secret is then generated and kept in `dataDir`. */
   readonly jwtSecret: string | undefined;
@@ -134,7 +151,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     const issue = parsed.error.issues[0]!;
     const variable = String(issue.path[0]);
     const value = env[variable];
-    const shown = variable === 'JWT_SECRET' || variable === 'DATABASE_URL' ? '' : ` (got ${JSON.stringify(value)})`;
+    const secret = ['JWT_SECRET', 'DATABASE_URL', 'DATABASE_DIRECT_URL'].includes(variable);
+    const shown = secret ? '' : ` (got ${JSON.stringify(value)})`;
     throw new ConfigError(`${variable} ${issue.message}${shown}`.replace(/[\r\n]+/g, ' '));
   }
   const c = parsed.data;
@@ -160,6 +178,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     databaseUrl: c.DATABASE_URL,
     databaseConnectTimeoutMs: c.DATABASE_CONNECT_TIMEOUT * 1000,
     databasePoolSize: c.DATABASE_POOL_SIZE,
+    databaseDirectUrl: c.DATABASE_DIRECT_URL,
+    accessCacheSize: c.ACCESS_CACHE_SIZE,
+    listenHeartbeatMs: c.LISTEN_HEARTBEAT * 1000,
     dataDir: c.DATA_DIR,
     jwtSecret: c.JWT_SECRET,
     jwtIssuer: c.JWT_ISSUER,

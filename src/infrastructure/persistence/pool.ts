@@ -48,6 +48,10 @@ export function createDatabasePool(options: PoolOptions): Promise<DatabasePool> 
     idleInTransactionSessionTimeout: 10_000,
     captureStackTrace: false,
     interceptors: [resultParser],
+    // slonik's default sends DISCARD ALL on every release: a round trip per query that costs a fifth of a request's
+    // time. Nothing here leaves session state behind (no SET, temporary table, LISTEN or session advisory lock on a
+    // pooled connection; those use connections of their own), so there is nothing to discard.
+    resetConnection: async () => undefined,
     // pg's client-side read timeout (passed through by the patch in patches/): statement_timeout is enforced by the
     // server, so a server that stops answering on an open connection would otherwise hold a request forever.
     queryTimeout: QUERY_TIMEOUT_MS,
