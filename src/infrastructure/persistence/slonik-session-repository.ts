@@ -41,7 +41,14 @@ const SESSION_SELECT = sql.fragment`
 
 /** Sessions and refresh tokens in PostgreSQL; rotation is one transaction holding the token's row lock. */
 export class SlonikSessionRepository implements SessionRepository {
-  constructor(private readonly pool: DatabasePool) {}
+  /**
+   * @param changed told of each session this process revoked, once committed (`s:<id>`), as the triggers tell every
+   *   listening instance moments later; so that this instance refuses the session at once, not when the notice arrives.
+   */
+  constructor(
+    private readonly pool: DatabasePool,
+    private readonly changed: (payload: string) => void = () => undefined,
+  ) {}
 
   async start(session: Session, firstTokenHash: string): Promise<void> {
     await this.pool.transaction(async (transaction) => {
@@ -54,8 +61,8 @@ export class SlonikSessionRepository implements SessionRepository {
     });
   }
 
-  rotate(request: RotationRequest): Promise<RotationOutcome> {
-    return this.pool.transaction(async (transaction) => {
+  async rotate(request: RotationRequest): Promise<RotationOutcome> {
+    const outcome = await this.pool.transaction(async (transaction): Promise<RotationOutcome> => {
       const row = await transaction.maybeOne(sql.type(tokenRow)`
         SELECT ${SESSION_SELECT},
           round(extract(epoch FROM t.spent_at) * 1000)::float8 AS spent_ms, t.successor_hash
@@ -90,6 +97,8 @@ export class SlonikSessionRepository implements SessionRepository {
           return { kind: decision };
       }
     });
+    if (outcome.kind === 'reused') this.changed(`s:${outcome.session.id}`);
+    return outcome;
   }
 
   async findById(id: string): Promise<Session | null> {
@@ -105,12 +114,15 @@ export class SlonikSessionRepository implements SessionRepository {
     await this.pool.query(sql.unsafe`
       UPDATE sessions SET revoked_at = ${at(now)}, revoked_reason = ${reason}
       WHERE id = ${id} AND revoked_at IS NULL`);
+    this.changed(`s:${id}`);
   }
 
   async revokeAllForUser(userId: UserId, now: number, reason: RevocationReason): Promise<number> {
-    const result = await this.pool.query(sql.unsafe`
+    const revoked = await this.pool.anyFirst(sql.type(z.object({ id: z.string() }))`
       UPDATE sessions SET revoked_at = ${at(now)}, revoked_reason = ${reason}
-      WHERE user_id = ${userId} AND revoked_at IS NULL`);
-    return result.rowCount;
+      WHERE user_id = ${userId} AND revoked_at IS NULL
+      RETURNING id::text AS id`);
+    for (const id of revoked) this.changed(`s:${id}`);
+    return revoked.length;
   }
 }

@@ -14,7 +14,14 @@ const isRowId = (id: number) => Number.isSafeInteger(id) && id >= 1 && id <= 2_1
 
 /** Users in the seed's `users` table. */
 export class SlonikUserRepository implements UserRepository {
-  constructor(private readonly pool: DatabasePool) {}
+  /**
+   * @param changed told of each user this process changed, once committed (`u:<id>`), as the triggers tell every
+   *   listening instance moments later; so that this instance sees the change at once.
+   */
+  constructor(
+    private readonly pool: DatabasePool,
+    private readonly changed: (payload: string) => void = () => undefined,
+  ) {}
 
   async findByUsername(username: string): Promise<User | null> {
     // PostgreSQL text cannot hold NUL, so no stored username has one (and the query would fail).
@@ -63,6 +70,7 @@ export class SlonikUserRepository implements UserRepository {
         is_active = CASE WHEN ${isActive === null} THEN is_active ELSE ${isActive} END
       WHERE id = ${id}
       RETURNING ${USER_COLUMNS}`);
+    if (row) this.changed(`u:${id}`);
     return row && toUser(row);
   }
 
