@@ -36,6 +36,7 @@ import { isDatabaseUnavailable, pingDatabase } from './infrastructure/persistenc
 import { Argon2PasswordHasher } from './infrastructure/security/argon2-password-hasher.js';
 import { HmacOpaqueTokens } from './infrastructure/security/hmac-opaque-tokens.js';
 import { FlexibleRateLimits } from './infrastructure/security/flexible-rate-limits.js';
+import { CachingTokenSigner } from './infrastructure/security/caching-token-signer.js';
 import { JwtTokenSigner } from './infrastructure/security/jwt-token-signer.js';
 import { ZxcvbnCommonPasswords } from './infrastructure/security/zxcvbn-common-passwords.js';
 import { CryptoIdGenerator } from './infrastructure/system/crypto-id-generator.js';
@@ -57,6 +58,9 @@ export interface Runtime {
 }
 
 export const DatabasePool: ServiceToken<SlonikPool> = serviceToken('DatabasePool');
+
+/** Access tokens remembered once verified (about 1 KiB each with their claims). */
+const VERIFIED_TOKENS_HELD = 10_000;
 
 type Newable<T> = abstract new (...args: never[]) => T;
 /** Resolves a dependency by its typed token (or class), so the compiler checks it against the parameter it fills. */
@@ -85,11 +89,19 @@ export function buildContainer(runtime: Runtime): Container {
   provide(IdGenerator, () => new CryptoIdGenerator());
   provide(CommonPasswords, () => new ZxcvbnCommonPasswords());
   provide(PasswordHasher, () => new Argon2PasswordHasher(config.argon2));
-  provide(TokenSigner, () => new JwtTokenSigner({ secret: config.jwtSecret, issuer: config.jwtIssuer }));
+  provide(
+    TokenSigner,
+    () =>
+      new CachingTokenSigner(
+        new JwtTokenSigner({ secret: config.jwtSecret, issuer: config.jwtIssuer }),
+        VERIFIED_TOKENS_HELD,
+      ),
+  );
   provide(RateLimits, () => new FlexibleRateLimits(config.rateLimits, { pool: runtime.rateLimitPool }));
   provide(OpaqueTokens, () => new HmacOpaqueTokens(config.jwtSecret));
-  provide(UserRepository, (get) => new SlonikUserRepository(get(DatabasePool)));
-  provide(SessionRepository, (get) => new SlonikSessionRepository(get(DatabasePool)));
+  const changed = (payload: string) => runtime.changeFeed?.announceLocally(payload);
+  provide(UserRepository, (get) => new SlonikUserRepository(get(DatabasePool), changed));
+  provide(SessionRepository, (get) => new SlonikSessionRepository(get(DatabasePool), changed));
   provide(AccessState, (get) => {
     const feed = runtime.changeFeed;
     if (!feed || config.accessCacheSize === 0)

@@ -202,6 +202,10 @@ export async function startService(given: Config, overrides: ServiceOverrides = 
 
   const stop = async (drainMs: number): Promise<void> => {
     server.on('request', (_request, response: ServerResponse) => response.setHeader('Connection', 'close'));
+    // What had arrived when the stop began is taken in first: connections waiting in the listen backlog are accepted
+    // on the event loop's next turn, and the requests already sent on them are read on the turn after. Closing the
+    // listener or the idle connections before that would reset requests the clients have already sent.
+    for (let turn = 0; turn < 2; turn += 1) await new Promise((resolveTurn) => setImmediate(resolveTurn));
     const closed = new Promise<void>((resolveClosed) => server.close(() => resolveClosed()));
     server.closeIdleConnections();
     const deadline = new Promise<void>((resolveDeadline) => setTimeout(resolveDeadline, drainMs).unref());

@@ -10,8 +10,10 @@ export function corsPolicy(allowed: '*' | readonly string[]): Middleware<AppStat
   const origins = allowed === '*' ? undefined : new Set(allowed);
   return cors({
     origin: (ctx) => {
-      if (!origins) return '*';
       const origin = ctx.get('Origin');
+      // No Origin: not a cross-origin browser request, so no CORS headers are needed (and none are computed).
+      if (origin === '') return '';
+      if (!origins) return '*';
       return origins.has(origin) ? origin : '';
     },
     allowMethods: ['GET', 'POST', 'PATCH', 'OPTIONS'],
