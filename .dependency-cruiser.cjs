@@ -62,7 +62,7 @@ module.exports = {
         path: '^src/',
         pathNot: [
           '^src/(domain|application|infrastructure|interfaces)/',
-          '^src/(composition-root|service|main|cli)\\.ts$',
+          '^src/(composition-root|service|supervisor|main|cli)\\.ts$',
         ],
       },
       to: { path: '^src/(infrastructure|interfaces)/' },
@@ -73,8 +73,8 @@ module.exports = {
         'The roots are imported only by roots above them (service by main and cli; composition-root by service, ' +
         'main and cli), and nothing imports main or cli; a layer importing a root would see every other layer.',
       severity: 'error',
-      from: { path: '^src/', pathNot: '^src/(service|main|cli)\\.ts$' },
-      to: { path: '^src/(composition-root|service|main|cli)\\.ts$' },
+      from: { path: '^src/', pathNot: '^src/(service|supervisor|main|cli)\\.ts$' },
+      to: { path: '^src/(composition-root|service|supervisor|main|cli)\\.ts$' },
     },
     {
       name: 'src-not-to-tests',

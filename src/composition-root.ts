@@ -34,6 +34,7 @@ import { SlonikSessionRepository } from './infrastructure/persistence/slonik-ses
 import { SlonikUserRepository } from './infrastructure/persistence/slonik-user-repository.js';
 import { isDatabaseUnavailable, pingDatabase } from './infrastructure/persistence/pool.js';
 import { Argon2PasswordHasher } from './infrastructure/security/argon2-password-hasher.js';
+import { AdmittedPasswordHasher } from './infrastructure/security/hash-admission.js';
 import { HmacOpaqueTokens } from './infrastructure/security/hmac-opaque-tokens.js';
 import { FlexibleRateLimits } from './infrastructure/security/flexible-rate-limits.js';
 import { CachingTokenSigner } from './infrastructure/security/caching-token-signer.js';
@@ -88,7 +89,7 @@ export function buildContainer(runtime: Runtime): Container {
   provide(Clock, () => runtime.clock ?? new SystemClock());
   provide(IdGenerator, () => new CryptoIdGenerator());
   provide(CommonPasswords, () => new ZxcvbnCommonPasswords());
-  provide(PasswordHasher, () => new Argon2PasswordHasher(config.argon2));
+  provide(PasswordHasher, () => new AdmittedPasswordHasher(new Argon2PasswordHasher(config.argon2), config.hashing));
   provide(
     TokenSigner,
     () =>
@@ -132,7 +133,10 @@ export function buildContainer(runtime: Runtime): Container {
     CreateUser,
     (get) => new CreateUser(get(UserRepository), get(PasswordHasher), get(CommonPasswords), get(Logger)),
   );
-  provide(RegisterUser, (get) => new RegisterUser(get(CreateUser), get(SessionStarter), get(RateLimits), get(Logger)));
+  provide(
+    RegisterUser,
+    (get) => new RegisterUser(get(CreateUser), get(SessionStarter), get(RateLimits), get(Logger), get(PasswordHasher)),
+  );
   provide(
     Authenticate,
     (get) =>

@@ -1,19 +1,23 @@
-import { ConfigError, loadConfig } from './infrastructure/config/config.js';
+import cluster from 'node:cluster';
+import { ConfigError, type Config, loadConfig } from './infrastructure/config/config.js';
 import { type RunningService, startService } from './service.js';
+import { supervise } from './supervisor.js';
 
-/** Past this, connections still open are cut and the process exits anyway. */
-const SHUTDOWN_DEADLINE_MS = 15_000;
+/** A worker still draining past this is cut off, and exits 1. */
+const DRAIN_DEADLINE_MS = 15_000;
 
-/** The server: configuration from the environment, {@link startService}, and the signals that stop it. */
-async function main(): Promise<void> {
-  let config;
+function configOrExit(): Config {
   try {
-    config = loadConfig(process.env);
+    return loadConfig(process.env);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`jwt-login: invalid configuration: ${error.message}\n`);
     process.exit(1);
   }
+}
+
+/** A server process: {@link startService}, stopped gracefully by SIGTERM (from the supervisor) or SIGINT. */
+async function serve(config: Config): Promise<void> {
   const service: RunningService = await startService(config);
   process.on('unhandledRejection', (reason) => {
     service.logger.error('unhandled rejection', { err: reason instanceof Error ? reason.message : String(reason) });
@@ -23,15 +27,28 @@ async function main(): Promise<void> {
     setTimeout(() => {
       service.logger.error('shutdown deadline passed: exiting', { signal });
       process.exit(1);
-    }, SHUTDOWN_DEADLINE_MS + 5_000).unref();
-    await service.stop({ drainMs: SHUTDOWN_DEADLINE_MS });
+    }, DRAIN_DEADLINE_MS + 5_000).unref();
+    await service.stop({ drainMs: DRAIN_DEADLINE_MS });
     process.exit(0);
   };
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
+  // A repeated signal (the supervisor's SIGTERM after a terminal's SIGINT, an impatient operator) must not cut the
+  // drain short: the default action would kill the process mid-request. A third one forces the exit.
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    signals += 1;
+    if (signals === 1) void shutdown(signal);
+    else if (signals === 2) service.logger.warn('already shutting down; a third signal forces the exit', { signal });
+    else {
+      service.logger.error('forced exit', { signal });
+      process.exit(1);
+    }
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
 }
 
-main().catch((error: unknown) => {
+const config = configOrExit();
+(cluster.isPrimary ? supervise(config, process.env) : serve(config)).catch((error: unknown) => {
   process.stderr.write(`jwt-login: failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);
 });

@@ -21,6 +21,8 @@ export class FakePasswordHasher implements PasswordHasher {
     return match === null || Number(match[1]) < this.cost;
   }
 
+  ensureCapacity(): void {}
+
   async dummyHash(): Promise<string> {
     return `fake$${this.cost}$dummy`;
   }

@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import { sql } from 'slonik';
+import { z } from 'zod';
 import { type TestDatabase, createTestDatabase } from '../support/database.js';
 import { type TestApp, startTestApp } from '../support/test-app.js';
 import {
@@ -556,5 +558,57 @@ describe('HTTP: user enumeration through login timing (issue 4, item 2)', functi
     );
     expect(wrongMedian, 'a wrong password costs an argon2 verification (m=8 MiB, t=2)').to.be.greaterThan(2);
     expect(ratio).to.be.within(0.7, 1.4);
+  });
+});
+
+describe('HTTP: logins past the hashing capacity are shed, not queued (issue 7, item 5)', function () {
+  this.timeout(60_000);
+  let app: TestApp;
+
+  before(async () => {
+    // One hash at a time and no queue: a second login while one is hashing is past capacity.
+    app = await startTestApp({
+      env: { HASH_CONCURRENCY: '1', HASH_QUEUE_DEPTH: '0', ARGON2_MEMORY_KIB: '8192', ARGON2_TIME_COST: '20' },
+    });
+  });
+
+  after(async () => {
+    await app?.close();
+  });
+
+  it('answers 503 ServiceUnavailable with Retry-After to what it cannot take, and 200 to the rest', async () => {
+    const user = { username: uniqueName('overload'), password: strongPassword() };
+    expect((await app.post('/api/registration', user)).status).to.equal(201);
+    const answers = await Promise.all(Array.from({ length: 6 }, () => app.post('/api/login', user)));
+    const statuses = answers.map((answer) => answer.status);
+    expect(
+      statuses.filter((status) => status !== 200 && status !== 503),
+      'only 200 or 503',
+    ).to.deep.equal([]);
+    expect(statuses.filter((status) => status === 200).length, 'at least the first is served').to.be.at.least(1);
+    const shed = answers.filter((answer) => answer.status === 503);
+    expect(shed.length, 'some were shed').to.be.at.least(1);
+    for (const answer of shed) {
+      expect(answer.headers.get('retry-after')).to.match(/^[1-9]\d*$/);
+      await expectError(answer, 503, 'ServiceUnavailable');
+    }
+    const reported = app.logger.events('overloaded').map((line) => line.fields.shed as number);
+    expect(reported.length, 'reported, at most a line a second').to.be.at.least(1);
+    expect(reported.reduce((sum, count) => sum + count, 0)).to.be.at.most(shed.length);
+    // A shed login costs no rate-limit point: the user is not locked out by being refused.
+    const later = await app.post('/api/login', user);
+    expect(later.status).to.equal(200);
+  });
+
+  it('sheds registrations the same way, before creating anything', async () => {
+    const users = Array.from({ length: 6 }, () => ({ username: uniqueName('shed'), password: strongPassword() }));
+    const answers = await Promise.all(users.map((user) => app.post('/api/registration', user)));
+    const created = answers.filter((answer) => answer.status === 201).length;
+    expect(answers.filter((answer) => answer.status === 503).length).to.equal(users.length - created);
+    expect(created).to.be.at.least(1);
+    const rows = await app.database.pool.oneFirst(
+      sql.type(z.object({ count: z.number() }))`SELECT count(*)::int AS count FROM users WHERE username LIKE 'shed_%'`,
+    );
+    expect(rows, 'one row per 201, none for a 503').to.equal(created);
   });
 });

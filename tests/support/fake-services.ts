@@ -66,7 +66,7 @@ export function fakeServices(lifespans = { accessSeconds: 900, refreshSeconds: 3
     tokens,
     sessionStarter,
     createUser,
-    registerUser: new RegisterUser(createUser, sessionStarter, rateLimits, logger),
+    registerUser: new RegisterUser(createUser, sessionStarter, rateLimits, logger, hasher),
     rateLimits,
     authenticate: new Authenticate(users, hasher, sessionStarter, rateLimits, logger),
     rotateRefreshToken: new RotateRefreshToken(

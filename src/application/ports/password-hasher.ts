@@ -14,4 +14,9 @@ export interface PasswordHasher {
    *   so that an unknown user costs as long as a wrong password.
    */
   dummyHash(): Promise<string>;
+  /**
+   * Sheds early: a caller about to hash asks first, before doing other work for a request that would be refused.
+   * @throws Overloaded when a hash asked for now would be refused (at capacity); returns when it would be taken.
+   */
+  ensureCapacity(): void;
 }

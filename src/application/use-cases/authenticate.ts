@@ -39,6 +39,8 @@ export class Authenticate {
 
   async execute(input: AuthenticateInput): Promise<Result<AuthenticateOutput, AuthenticateError>> {
     const password = normalizePassword(input.password);
+    // At capacity, the request is shed (503) before it costs a database round trip or a rate-limit point.
+    this.hasher.ensureCapacity();
 
     const blockedFor = await this.limits.loginAttempted(input.username, input.client);
     if (blockedFor > 0) {

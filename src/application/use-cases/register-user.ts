@@ -1,4 +1,5 @@
 import type { Logger } from '../ports/logger.js';
+import type { PasswordHasher } from '../ports/password-hasher.js';
 import type { RateLimits } from '../ports/rate-limits.js';
 import type { SessionStarter, IssuedTokens } from '../services/session-starter.js';
 import type { CreateUser, CreateUserError } from './create-user.js';
@@ -22,9 +23,12 @@ export class RegisterUser {
     private readonly sessions: SessionStarter,
     private readonly limits: RateLimits,
     private readonly logger: Logger,
+    private readonly hasher: PasswordHasher,
   ) {}
 
   async execute(input: RegisterUserInput): Promise<Result<RegisterUserOutput, CreateUserError | TooManyRequests>> {
+    // At capacity, the request is shed (503) before it costs a database round trip or a registration.
+    this.hasher.ensureCapacity();
     const limited = await overClientLimit(this.limits, this.logger, 'registration', input.client);
     if (limited) return fail(limited);
     const created = await this.createUser.execute({ username: input.username, password: input.password });

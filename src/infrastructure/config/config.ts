@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { parseDurationSeconds } from './duration.js';
 
@@ -72,6 +73,13 @@ const schema = z.object({
   ARGON2_MEMORY_KIB: integer(1024, 4 * 1024 * 1024).default('65536'),
   ARGON2_TIME_COST: integer(1, 100).default('3'),
   ARGON2_PARALLELISM: integer(1, 64).default('4'),
+  HASH_CONCURRENCY: optionalText.pipe(integer(1, 1024).optional()),
+  HASH_QUEUE_DEPTH: optionalText.pipe(integer(0, 100_000).optional()),
+  HASH_QUEUE_MAX_WAIT: optionalText.pipe(duration('1s').optional()),
+  WORKERS: z
+    .string()
+    .regex(/^(auto|[1-9]\d{0,2})$/, 'must be a number of processes from 1 to 999, or auto (one per core)')
+    .default('1'),
   LOGIN_MAX_FAILURES: integer(1, 1000).default('10'),
   LOGIN_LOCKOUT: duration('15m').default('15m'),
   LOGIN_MAX_FAILURES_PER_IP: integer(1, 100000).default('100'),
@@ -117,6 +125,17 @@ export interface Config {
   /** How long a spent refresh token may be replayed for the same successor before replay revokes its session. */
   readonly refreshReuseGraceSeconds: number;
   readonly argon2: { readonly memoryCost: number; readonly timeCost: number; readonly parallelism: number };
+  /**
+   * The password-hashing admission queue of each process: hashes at once (default: the cores each process gets), and
+   * the queue's depth and longest wait (default: derived from the hash time measured at start; 1 s).
+   */
+  readonly hashing: {
+    readonly concurrency: number;
+    readonly maxQueued: number | undefined;
+    readonly maxWaitMs: number | undefined;
+  };
+  /** Server processes sharing the port (node:cluster), each with its own memory and LISTEN connection. */
+  readonly workers: number;
   readonly rateLimits: {
     readonly loginFailuresPerUser: number;
     readonly loginLockoutSeconds: number;
@@ -145,7 +164,10 @@ export class ConfigError extends Error {
  * Reads the configuration from an environment once, at start.
  * @throws ConfigError naming the first bad variable and what it expects.
  */
-export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
+export function loadConfig(
+  env: Readonly<Record<string, string | undefined>>,
+  cores: number = availableParallelism(),
+): Config {
   const parsed = schema.safeParse(env);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -172,6 +194,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       `CORS_ORIGINS must be * or a comma-separated list of origins like https://app.example.com (got ${JSON.stringify(c.CORS_ORIGINS)})`,
     );
   }
+  const workers = c.WORKERS === 'auto' ? cores : Number(c.WORKERS);
   return Object.freeze({
     port: c.PORT,
     host: c.HOST,
@@ -187,6 +210,12 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     accessLifespanSeconds: c.JWT_ACCESS_LIFESPAN,
     refreshLifespanSeconds: c.JWT_REFRESH_LIFESPAN,
     refreshReuseGraceSeconds: c.REFRESH_REUSE_GRACE,
+    hashing: Object.freeze({
+      concurrency: c.HASH_CONCURRENCY ?? Math.max(1, Math.floor(cores / workers)),
+      maxQueued: c.HASH_QUEUE_DEPTH,
+      maxWaitMs: c.HASH_QUEUE_MAX_WAIT === undefined ? undefined : c.HASH_QUEUE_MAX_WAIT * 1000,
+    }),
+    workers,
     argon2: Object.freeze({
       memoryCost: c.ARGON2_MEMORY_KIB,
       timeCost: c.ARGON2_TIME_COST,

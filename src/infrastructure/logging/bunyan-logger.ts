@@ -1,5 +1,5 @@
 import bunyan from 'bunyan';
-import sonicBoom from 'sonic-boom';
+import { createStdoutStream } from './stdout-stream.js';
 import type { LogFields, Logger } from '../../application/ports/logger.js';
 import { createLogstashStream, type LogstashStats, type LogstashStreamOptions } from './logstash-stream.js';
 
@@ -107,59 +107,22 @@ export class BunyanLogger implements Logger {
 export function createBunyanLogger(options: BunyanLoggerOptions): BunyanLoggerHandle {
   const logstash =
     options.logstash === undefined ? undefined : createLogstashStream({ ...options.logstash, appName: options.name });
-  const stdout = options.stdout === undefined ? bufferedStdout() : undefined;
-  const streams: bunyan.Stream[] = [{ type: 'stream', stream: options.stdout ?? stdout!.stream }];
+  const stdout = options.stdout === undefined ? createStdoutStream() : undefined;
+  if (stdout) process.once('exit', () => stdout.flushSync());
+  const streams: bunyan.Stream[] = [
+    { type: 'stream', stream: options.stdout ?? (stdout as unknown as NodeJS.WritableStream) },
+  ];
   if (logstash !== undefined) streams.push({ ...logstash.stream });
   const log = bunyan.createLogger({ name: options.name, level: options.level, streams });
   return {
     logger: new BunyanLogger(log),
     close: async () => {
-      stdout?.flush();
+      stdout?.flushSync();
       await logstash?.close();
     },
     logstashStats: () => logstash?.stats(),
     stdoutDropped: () => stdout?.dropped() ?? 0,
   };
-}
-
-/** Lines are written in batches of this many bytes (or every {@link FLUSH_INTERVAL_MS}), not one write each. */
-const BATCH_BYTES = 64 * 1024;
-const FLUSH_INTERVAL_MS = 200;
-/** What may wait for a stdout that does not read (a stuck pipe); lines past it are dropped and counted. */
-const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
-
-/**
- * stdout through sonic-boom (pino's writer): lines are batched into one write per {@link BATCH_BYTES} or per
- * {@link FLUSH_INTERVAL_MS}, written asynchronously, so a request no longer pays a synchronous write (on Linux a write
- * to a pipe blocks) and a reader that stops reading cannot stall the API: past {@link MAX_BUFFERED_BYTES}, lines are
- * dropped and counted. What is buffered is written synchronously when the process exits; a SIGKILL loses it.
- */
-function bufferedStdout(): { stream: NodeJS.WritableStream; flush: () => void; dropped: () => number } {
-  const boom = new sonicBoom.SonicBoom({
-    fd: process.stdout.fd,
-    minLength: BATCH_BYTES,
-    maxWrite: 4 * BATCH_BYTES,
-    maxLength: MAX_BUFFERED_BYTES,
-    periodicFlush: FLUSH_INTERVAL_MS,
-    sync: false,
-    // In its default string mode sonic-boom measures the whole pending batch on every write (quadratic in the batch);
-    // in buffer mode it keeps each line's length.
-    contentMode: 'buffer',
-  });
-  let dropped = 0;
-  boom.on('drop', () => (dropped += 1));
-  boom.on('error', () => (dropped += 1));
-  const flush = () => {
-    try {
-      boom.flushSync();
-    } catch {
-      // stdout is gone (a closed pipe): there is nowhere to write what is left.
-    }
-  };
-  process.once('exit', flush);
-  const stream = { write: (line: string) => boom.write(Buffer.from(line, 'utf8') as unknown as string) };
-  // bunyan needs only write(); the rest of NodeJS.WritableStream is never called.
-  return { stream: stream as unknown as NodeJS.WritableStream, flush, dropped: () => dropped };
 }
 
 function toRecordFields(fields: LogFields): Record<string, unknown> {

@@ -48,6 +48,9 @@ export class Argon2PasswordHasher implements PasswordHasher {
     );
   }
 
+  /** Unbounded by itself: capacity is the admission queue's business (hash-admission.ts). */
+  ensureCapacity(): void {}
+
   /** Made once, lazily, with the current parameters; call it at start to keep the first login fast. */
   dummyHash(): Promise<string> {
     this.dummy ??= this.hash(randomBytes(32).toString('base64url'));

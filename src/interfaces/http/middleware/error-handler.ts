@@ -1,5 +1,6 @@
 import type { Context, Middleware } from 'koa';
 import type { Logger } from '../../../application/ports/logger.js';
+import { Overloaded } from '../../../application/overloaded.js';
 import type { AppState } from '../state.js';
 import {
   HttpError,
@@ -63,6 +64,7 @@ function send(ctx: Context, error: HttpError, state: AppState): void {
  * Also answers empty 404 / 405 / 501 results of the router as JSON.
  */
 export function errorHandler(options: ErrorHandlerOptions): Middleware<AppState> {
+  const sheds = new ShedReport(options.logger);
   return async (ctx, next) => {
     try {
       await next();
@@ -74,6 +76,10 @@ export function errorHandler(options: ErrorHandlerOptions): Middleware<AppState>
       if (error instanceof HttpError) return send(ctx, error, ctx.state);
       const client = clientError(error);
       if (client) return send(ctx, client, ctx.state);
+      if (error instanceof Overloaded) {
+        sheds.record(error);
+        return send(ctx, serviceUnavailable(error.retryAfterSeconds), ctx.state);
+      }
       if (options.isUnavailableError(error)) {
         options.logger.error('database unavailable', { request_id: ctx.state.requestId, err: describe(error) });
         return send(ctx, serviceUnavailable(options.retryAfterSeconds), ctx.state);
@@ -87,4 +93,33 @@ export function errorHandler(options: ErrorHandlerOptions): Middleware<AppState>
 function describe(error: unknown): Record<string, unknown> {
   if (!(error instanceof Error)) return { message: String(error) };
   return { name: error.name, message: error.message, stack: error.stack };
+}
+
+/**
+ * Shed requests, reported as one `overloaded` line a second at most, with how many were shed since the last line: in an
+ * overload, a line for each would add to the load (every request still has its own request line).
+ */
+class ShedReport {
+  private pending = 0;
+  private reason = '';
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly logger: Logger) {}
+
+  record(error: Overloaded): void {
+    this.pending += 1;
+    this.reason = error.message;
+    if (this.timer) return;
+    this.flush();
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (this.pending > 0) this.flush();
+    }, 1000);
+    this.timer.unref();
+  }
+
+  private flush(): void {
+    this.logger.warn('overloaded: requests shed', { event: 'overloaded', shed: this.pending, reason: this.reason });
+    this.pending = 0;
+  }
 }

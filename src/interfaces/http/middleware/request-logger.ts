@@ -3,11 +3,18 @@ import type { Logger } from '../../../application/ports/logger.js';
 import type { AppState } from '../state.js';
 
 /**
- * One line per request once it is answered. Logs the path without its query string, which could hold a token.
+ * One line per request once it is answered (and, at debug level, one when it starts). Logs the path without its query
+ * string, which could hold a token.
  */
 export function requestLogger(logger: Logger): Middleware<AppState> {
   return async (ctx, next) => {
     const started = process.hrtime.bigint();
+    logger.debug('request started', {
+      event: 'request_started',
+      method: ctx.method,
+      path: ctx.path,
+      request_id: ctx.state.requestId,
+    });
     try {
       await next();
     } finally {
