@@ -7,6 +7,7 @@
  *   npm run bench                      everything (about 4 minutes)
  *   BENCH_PROFILE=1 npm run bench      also a CPU profile of a server process under GET /api/protected load
  *   BENCH_ROUNDS=5 npm run bench       more interleaved rounds for the throughput table (default 3)
+ *   BENCH_PARTS=throughput,logins      only some parts: throughput, logins, overload, large, workers
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -23,6 +24,7 @@ import { type Server, startBareKoa, startJwtLogin } from './servers.js';
 import { haveWrk, wrk } from './wrk.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const PARTS = new Set((process.env.BENCH_PARTS ?? 'throughput,logins,overload,large,workers').split(','));
 const SECONDS = 5;
 const startedAt = performance.now();
 
@@ -145,230 +147,237 @@ if (process.env.BENCH_PROFILE) {
   token = await login(server);
 }
 
-// --- (3) Logins against raw argon2 ----------------------------------------------------------------------------------
 const config = loadConfig({ ...environment });
-const RAW_ARGON2 = `
-const argon2 = require('argon2');
-const { memoryCost, timeCost, parallelism, concurrency, seconds } = JSON.parse(process.argv[1]);
-(async () => {
-  const hash = await argon2.hash('bench-password', { type: argon2.argon2id, memoryCost, timeCost, parallelism });
-  let done = 0;
-  const end = performance.now() + seconds * 1000;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (performance.now() < end) { await argon2.verify(hash, 'bench-password'); done += 1; }
-  }));
-  process.stdout.write(String(done / seconds));
-})();
-`;
-async function rawArgon2Rate(concurrency: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['-e', RAW_ARGON2, JSON.stringify({ ...config.argon2, concurrency, seconds: 8 })],
-      {
-        cwd: path.resolve(import.meta.dirname, '..'),
-        env: { ...process.env, UV_THREADPOOL_SIZE: String(threadpoolSize(config)) },
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
-    );
-    let out = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-    child.once('error', reject);
-    child.once('exit', () => resolve(Number(out)));
-  });
-}
 const rawRates = new Map<number, number>();
-for (let concurrency = 1; concurrency <= Math.max(2, availableParallelism()); concurrency += 1) {
-  rawRates.set(concurrency, await rawArgon2Rate(concurrency));
-}
-const [bestConcurrency, rawRate] = [...rawRates].sort((a, b) => b[1] - a[1])[0]!;
-// A closed loop of twice as many connections as hashing slots keeps every slot busy, each finished hash replaced at
-// once, and the queue short: the argon2 bound. At 50 connections the queue overflows and the surplus is shed at once,
-// and the client (wrk does not honour Retry-After) sends it again at once: shedding then costs CPU that hashing lacks.
-const loginConnections = 2 * config.hashing.concurrency;
-const loginLoad = await wrk({
-  url: `${server.url}/api/login`,
-  seconds: 15,
-  connections: loginConnections,
-  postJson: credentials,
-});
-const loginFlood = await wrk({ url: `${server.url}/api/login`, seconds: 15, connections: 50, postJson: credentials });
-const { memoryCost, timeCost, parallelism } = config.argon2;
-const logins = table(`Logins, argon2id m=${memoryCost / 1024}MiB,t=${timeCost},p=${parallelism}`, [
-  '',
-  'per second',
-  'notes',
-]);
-logins.push([
-  'raw argon2.verify, best concurrency',
-  fmt(rawRate, 1),
-  [...rawRates].map(([c, rate]) => `c${c}: ${fmt(rate, 1)}`).join(', ') + ` (best c${bestConcurrency})`,
-]);
-logins.push([
-  `POST /api/login answered 200, wrk -c${loginConnections} 15 s`,
-  fmt(loginLoad.okPerSecond, 1),
-  `${target(loginLoad.okPerSecond / rawRate, 0.9)}; ${loginLoad.non2xx} of ${loginLoad.requests} shed with 503 ` +
-    `(hash concurrency ${config.hashing.concurrency}, libuv threadpool ${threadpoolSize(config)})`,
-]);
-logins.push([
-  'POST /api/login answered 200, wrk -c50 15 s',
-  fmt(loginFlood.okPerSecond, 1),
-  `${fmt(loginFlood.okPerSecond / rawRate, 2)}x; ${loginFlood.non2xx} of ${loginFlood.requests} shed with 503`,
-]);
+let rawRate = NaN;
+const smallRate = median(measured.protected);
 
-// --- (4) Overload: 4x login capacity for 30 s, open loop, with guarded requests alongside ----------------------------
-const overloadRate = Math.max(4, Math.round(4 * rawRate));
-const rssSamples: number[] = [];
-const sampler = setInterval(() => rssSamples.push(server.rss().largest), 250);
-const overload = await openLoop(
-  server.url,
-  [
-    { name: 'login', method: 'POST', path: '/api/login', rate: overloadRate, body: credentials },
-    { name: 'protected', method: 'GET', path: '/api/protected', rate: 200, headers: bearer() },
-  ],
-  30,
-);
-clearInterval(sampler);
-await new Promise((resolve) => setTimeout(resolve, 1000));
-const after: number[] = [];
-for (let i = 0; i < 5; i += 1) {
-  const sent = performance.now();
-  const response = await fetch(`${server.url}/api/login`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify(credentials),
+// --- (3) Logins against raw argon2 ----------------------------------------------------------------------------------
+if (PARTS.has('logins') || PARTS.has('overload')) {
+  const RAW_ARGON2 = `
+  const argon2 = require('argon2');
+  const { memoryCost, timeCost, parallelism, concurrency, seconds } = JSON.parse(process.argv[1]);
+  (async () => {
+    const hash = await argon2.hash('bench-password', { type: argon2.argon2id, memoryCost, timeCost, parallelism });
+    let done = 0;
+    const end = performance.now() + seconds * 1000;
+    await Promise.all(Array.from({ length: concurrency }, async () => {
+      while (performance.now() < end) { await argon2.verify(hash, 'bench-password'); done += 1; }
+    }));
+    process.stdout.write(String(done / seconds));
+  })();
+  `;
+  async function rawArgon2Rate(concurrency: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(
+        process.execPath,
+        ['-e', RAW_ARGON2, JSON.stringify({ ...config.argon2, concurrency, seconds: 8 })],
+        {
+          cwd: path.resolve(import.meta.dirname, '..'),
+          env: { ...process.env, UV_THREADPOOL_SIZE: String(threadpoolSize(config)) },
+          stdio: ['ignore', 'pipe', 'inherit'],
+        },
+      );
+      let out = '';
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+      child.once('error', reject);
+      child.once('exit', () => resolve(Number(out)));
+    });
+  }
+  for (let concurrency = 1; concurrency <= Math.max(2, availableParallelism()); concurrency += 1) {
+    rawRates.set(concurrency, await rawArgon2Rate(concurrency));
+  }
+  const [bestConcurrency, bestRate] = [...rawRates].sort((a, b) => b[1] - a[1])[0]!;
+  rawRate = bestRate;
+  // A closed loop of twice as many connections as hashing slots keeps every slot busy, each finished hash replaced at
+  // once, and the queue short: the argon2 bound. At 50 connections the queue overflows and the surplus is shed at once,
+  // and the client (wrk does not honour Retry-After) sends it again at once: shedding then costs CPU that hashing lacks.
+  const loginConnections = 2 * config.hashing.concurrency;
+  const loginLoad = await wrk({
+    url: `${server.url}/api/login`,
+    seconds: 15,
+    connections: loginConnections,
+    postJson: credentials,
   });
-  await response.arrayBuffer();
-  if (response.status === 200) after.push(performance.now() - sent);
+  const loginFlood = await wrk({ url: `${server.url}/api/login`, seconds: 15, connections: 50, postJson: credentials });
+  const { memoryCost, timeCost, parallelism } = config.argon2;
+  const logins = table(`Logins, argon2id m=${memoryCost / 1024}MiB,t=${timeCost},p=${parallelism}`, [
+    '',
+    'per second',
+    'notes',
+  ]);
+  logins.push([
+    'raw argon2.verify, best concurrency',
+    fmt(rawRate, 1),
+    [...rawRates].map(([c, rate]) => `c${c}: ${fmt(rate, 1)}`).join(', ') + ` (best c${bestConcurrency})`,
+  ]);
+  logins.push([
+    `POST /api/login answered 200, wrk -c${loginConnections} 15 s`,
+    fmt(loginLoad.okPerSecond, 1),
+    `${target(loginLoad.okPerSecond / rawRate, 0.9)}; ${loginLoad.non2xx} of ${loginLoad.requests} shed with 503 ` +
+      `(hash concurrency ${config.hashing.concurrency}, libuv threadpool ${threadpoolSize(config)})`,
+  ]);
+  logins.push([
+    'POST /api/login answered 200, wrk -c50 15 s',
+    fmt(loginFlood.okPerSecond, 1),
+    `${fmt(loginFlood.okPerSecond / rawRate, 2)}x; ${loginFlood.non2xx} of ${loginFlood.requests} shed with 503`,
+  ]);
 }
-const loginSamples = overload.login ?? [];
-const accepted = loginSamples.filter((s: Sample) => s.status === 200);
-const shed = loginSamples.filter((s: Sample) => s.status === 503);
-const other = loginSamples.filter((s: Sample) => s.status !== 200 && s.status !== 503);
-const guardedSamples = overload.protected ?? [];
-const overloadTable = table(
-  `Overload: POST /api/login at ${overloadRate}/s (4x the raw argon2 rate) for 30 s, open loop, with GET ` +
-    '/api/protected at 200/s alongside',
-  ['', 'value'],
-);
-overloadTable.push(['logins sent', String(loginSamples.length)]);
-overloadTable.push([
-  'accepted (200): p50 / p99 / max',
-  `${accepted.length}: ${fmt(
-    percentile(
-      accepted.map((s) => s.ms),
-      50,
-    ),
-  )} / ` +
-    `${fmt(
+// --- (4) Overload: 4x login capacity for 30 s, open loop, with guarded requests alongside ----------------------------
+if (PARTS.has('overload')) {
+  const overloadRate = Math.max(4, Math.round(4 * rawRate));
+  const rssSamples: number[] = [];
+  const sampler = setInterval(() => rssSamples.push(server.rss().largest), 250);
+  const overload = await openLoop(
+    server.url,
+    [
+      { name: 'login', method: 'POST', path: '/api/login', rate: overloadRate, body: credentials },
+      { name: 'protected', method: 'GET', path: '/api/protected', rate: 200, headers: bearer() },
+    ],
+    30,
+  );
+  clearInterval(sampler);
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const after: number[] = [];
+  for (let i = 0; i < 5; i += 1) {
+    const sent = performance.now();
+    const response = await fetch(`${server.url}/api/login`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(credentials),
+    });
+    await response.arrayBuffer();
+    if (response.status === 200) after.push(performance.now() - sent);
+  }
+  const loginSamples = overload.login ?? [];
+  const accepted = loginSamples.filter((s: Sample) => s.status === 200);
+  const shed = loginSamples.filter((s: Sample) => s.status === 503);
+  const other = loginSamples.filter((s: Sample) => s.status !== 200 && s.status !== 503);
+  const guardedSamples = overload.protected ?? [];
+  const overloadTable = table(
+    `Overload: POST /api/login at ${overloadRate}/s (4x the raw argon2 rate) for 30 s, open loop, with GET ` +
+      '/api/protected at 200/s alongside',
+    ['', 'value'],
+  );
+  overloadTable.push(['logins sent', String(loginSamples.length)]);
+  overloadTable.push([
+    'accepted (200): p50 / p99 / max',
+    `${accepted.length}: ${fmt(
       percentile(
         accepted.map((s) => s.ms),
-        99,
+        50,
       ),
-    )} ms (target p99 <= 2000) / ${fmt(Math.max(...accepted.map((s) => s.ms)))} ms`,
-]);
-overloadTable.push([
-  'shed (503): share; time to the 503 p50 / p99',
-  `${fmt((shed.length / loginSamples.length) * 100, 1)}%; ${fmt(
-    percentile(
-      shed.map((s) => s.ms),
-      50,
-    ),
-    1,
-  )} / ` +
-    `${fmt(
+    )} / ` +
+      `${fmt(
+        percentile(
+          accepted.map((s) => s.ms),
+          99,
+        ),
+      )} ms (target p99 <= 2000) / ${fmt(Math.max(...accepted.map((s) => s.ms)))} ms`,
+  ]);
+  overloadTable.push([
+    'shed (503): share; time to the 503 p50 / p99',
+    `${fmt((shed.length / loginSamples.length) * 100, 1)}%; ${fmt(
       percentile(
         shed.map((s) => s.ms),
+        50,
+      ),
+      1,
+    )} / ` +
+      `${fmt(
+        percentile(
+          shed.map((s) => s.ms),
+          99,
+        ),
+        1,
+      )} ms (target <= 50)`,
+  ]);
+  overloadTable.push(['other answers (none expected)', other.map((s) => s.status).join(' ') || 'none']);
+  overloadTable.push([
+    'GET /api/protected meanwhile: p50 / p99; non-200',
+    `${fmt(
+      percentile(
+        guardedSamples.map((s) => s.ms),
+        50,
+      ),
+      1,
+    )} / ${fmt(
+      percentile(
+        guardedSamples.map((s) => s.ms),
         99,
       ),
       1,
-    )} ms (target <= 50)`,
-]);
-overloadTable.push(['other answers (none expected)', other.map((s) => s.status).join(' ') || 'none']);
-overloadTable.push([
-  'GET /api/protected meanwhile: p50 / p99; non-200',
-  `${fmt(
-    percentile(
-      guardedSamples.map((s) => s.ms),
-      50,
-    ),
-    1,
-  )} / ${fmt(
-    percentile(
-      guardedSamples.map((s) => s.ms),
-      99,
-    ),
-    1,
-  )} ` + `ms (target p99 < 50); ${guardedSamples.filter((s) => s.status !== 200).length}`,
-]);
-overloadTable.push([
-  'largest server process RSS during the load',
-  `${mib(Math.max(...rssSamples))} (target < 400 MiB)`,
-]);
-overloadTable.push([
-  'one login 1 s after the load, p50 of 5',
-  `${fmt(median(after))} ms (one hash alone: ${fmt(1000 / (rawRates.get(1) ?? NaN))} ms)`,
-]);
-
+    )} ` + `ms (target p99 < 50); ${guardedSamples.filter((s) => s.status !== 200).length}`,
+  ]);
+  overloadTable.push([
+    'largest server process RSS during the load',
+    `${mib(Math.max(...rssSamples))} (target < 400 MiB)`,
+  ]);
+  overloadTable.push([
+    'one login 1 s after the load, p50 of 5',
+    `${fmt(median(after))} ms (one hash alone: ${fmt(1000 / (rawRates.get(1) ?? NaN))} ms)`,
+  ]);
+}
 // --- (5) 1,000,000 users and sessions ----------------------------------------------------------------------------
-await server.stop();
-const smallRate = median(measured.protected);
-{
-  const client = new pg.Client({ connectionString: database.uri });
-  await client.connect();
-  // A bulk load, not traffic: without the change-notification triggers (nobody listens while the server is stopped).
-  await client.query('SET session_replication_role = replica');
-  await client.query(`
-    INSERT INTO users (username, password, roles, is_active)
-    SELECT 'bulk_' || n, 'x', 'user', true FROM generate_series(1, 1000000) AS n`);
-  await client.query(`
-    INSERT INTO sessions (id, user_id, created_at, expires_at)
-    SELECT gen_random_uuid(), u.id, now(), now() + interval '30 days'
-    FROM users u WHERE u.username LIKE 'bulk_%'`);
-  await client.query('ANALYZE users; ANALYZE sessions');
-  await client.query('CHECKPOINT');
-  await client.end();
+if (PARTS.has('large')) {
+  await server.stop();
+  {
+    const client = new pg.Client({ connectionString: database.uri });
+    await client.connect();
+    // A bulk load, not traffic: without the change-notification triggers (nobody listens while the server is stopped).
+    await client.query('SET session_replication_role = replica');
+    await client.query(`
+      INSERT INTO users (username, password, roles, is_active)
+      SELECT 'bulk_' || n, 'x', 'user', true FROM generate_series(1, 1000000) AS n`);
+    await client.query(`
+      INSERT INTO sessions (id, user_id, created_at, expires_at)
+      SELECT gen_random_uuid(), u.id, now(), now() + interval '30 days'
+      FROM users u WHERE u.username LIKE 'bulk_%'`);
+    await client.query('ANALYZE users; ANALYZE sessions');
+    await client.query('CHECKPOINT');
+    await client.end();
+  }
+  server = await startJwtLogin(environment);
+  token = await login(server);
+  await wrk({ url: `${server.url}/api/protected`, seconds: 2, headers: bearer() });
+  const largeRates: number[] = [];
+  for (let round = 0; round < ROUNDS; round += 1) {
+    largeRates.push(
+      (await wrk({ url: `${server.url}/api/protected`, seconds: SECONDS, headers: bearer() })).requestsPerSecond,
+    );
+  }
+  const large = table('GET /api/protected with 1,000,000 users and 1,000,000 sessions (after a CHECKPOINT)', [
+    '',
+    'req/s',
+    'ratio',
+  ]);
+  large.push([
+    'large tables vs the small-table run above',
+    fmt(median(largeRates)),
+    target(median(largeRates) / smallRate, 0.9),
+  ]);
 }
-server = await startJwtLogin(environment);
-token = await login(server);
-await wrk({ url: `${server.url}/api/protected`, seconds: 2, headers: bearer() });
-const largeRates: number[] = [];
-for (let round = 0; round < ROUNDS; round += 1) {
-  largeRates.push(
-    (await wrk({ url: `${server.url}/api/protected`, seconds: SECONDS, headers: bearer() })).requestsPerSecond,
-  );
-}
-const large = table('GET /api/protected with 1,000,000 users and 1,000,000 sessions (after a CHECKPOINT)', [
-  '',
-  'req/s',
-  'ratio',
-]);
-large.push([
-  'large tables vs the small-table run above',
-  fmt(median(largeRates)),
-  target(median(largeRates) / smallRate, 0.9),
-]);
-
 // --- (6) Two server processes (WORKERS=2) --------------------------------------------------------------------------
-await server.stop();
-server = await startJwtLogin({ ...environment, WORKERS: '2' });
-token = await login(server);
-await wrk({ url: `${server.url}/api/protected`, seconds: 2, headers: bearer() });
-const twoWorkers: number[] = [];
-for (let round = 0; round < ROUNDS; round += 1) {
-  twoWorkers.push(
-    (await wrk({ url: `${server.url}/api/protected`, seconds: SECONDS, headers: bearer() })).requestsPerSecond,
-  );
+if (PARTS.has('workers')) {
+  await server.stop();
+  server = await startJwtLogin({ ...environment, WORKERS: '2' });
+  token = await login(server);
+  await wrk({ url: `${server.url}/api/protected`, seconds: 2, headers: bearer() });
+  const twoWorkers: number[] = [];
+  for (let round = 0; round < ROUNDS; round += 1) {
+    twoWorkers.push(
+      (await wrk({ url: `${server.url}/api/protected`, seconds: SECONDS, headers: bearer() })).requestsPerSecond,
+    );
+  }
+  const workersTable = table('GET /api/protected by number of server processes (WORKERS)', [
+    '',
+    'req/s',
+    'ratio to bare Koa',
+  ]);
+  workersTable.push(['WORKERS=1', fmt(smallRate), fmt(smallRate / bareRps, 2)]);
+  workersTable.push(['WORKERS=2', fmt(median(twoWorkers)), fmt(median(twoWorkers) / bareRps, 2)]);
+  await server.stop();
 }
-const workersTable = table('GET /api/protected by number of server processes (WORKERS)', [
-  '',
-  'req/s',
-  'ratio to bare Koa',
-]);
-workersTable.push(['WORKERS=1', fmt(smallRate), fmt(smallRate / bareRps, 2)]);
-workersTable.push(['WORKERS=2', fmt(median(twoWorkers)), fmt(median(twoWorkers) / bareRps, 2)]);
-await server.stop();
-
 print();
 await database.drop();
 await stopTestServer();

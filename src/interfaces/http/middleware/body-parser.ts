@@ -23,20 +23,20 @@ export function parseBody(limit: string): Middleware<AppState> {
     textLimit: limit,
     strict: false,
   });
-  return async (ctx, next) => {
+  return (ctx, next) => {
     // Compressed bodies are refused outright: inflating is a decompression-bomb risk, and a stream that fails to inflate
     // after the parser stopped reading raises an error no one listens to, which would end the process.
     const encoding = ctx.get('Content-Encoding').trim().toLowerCase();
     if (encoding !== '' && encoding !== 'identity') {
       throw new HttpError(415, 'UnsupportedMediaType', 'Compressed request bodies (Content-Encoding) are not accepted');
     }
-    if (hasBody(ctx)) {
-      if (!ctx.get('Content-Type')) ctx.request.headers['content-type'] = 'text/plain';
-      if (!ctx.request.is([...JSON_TYPES, ...TEXT_TYPES])) {
-        throw new HttpError(415, 'UnsupportedMediaType', 'Send the body as application/json (or text/plain JSON)');
-      }
+    // No body (every GET, most guarded requests): nothing to parse, and the parser's own work is skipped.
+    if (!hasBody(ctx)) return next();
+    if (!ctx.get('Content-Type')) ctx.request.headers['content-type'] = 'text/plain';
+    if (!ctx.request.is([...JSON_TYPES, ...TEXT_TYPES])) {
+      throw new HttpError(415, 'UnsupportedMediaType', 'Send the body as application/json (or text/plain JSON)');
     }
-    await parser(ctx, next);
+    return parser(ctx, next);
   };
 }
 

@@ -40,8 +40,8 @@ export function helmetHeaders(options: HelmetOptions): readonly (readonly [strin
 /** Sets helmet's headers for `options` (API defaults when omitted) on every answer. */
 export function securityHeaders(options: HelmetOptions = API_HEADERS): Middleware<AppState> {
   const headers = helmetHeaders(options);
-  return async (ctx, next) => {
+  return (ctx, next) => {
     for (const [name, value] of headers) ctx.res.setHeader(name, value);
-    await next();
+    return next();
   };
 }
