@@ -77,6 +77,14 @@ export async function startCore(given: Config, overrides: ServiceOverrides = {})
   };
 
   try {
+    // The secret first: an unusable one stops the start before anything else is started.
+    const { config, devSecret } = await settleSecret(given);
+    if (devSecret) {
+      logger.warn(
+        'JWT_SECRET is unset: using a generated development secret kept in DATA_DIR; set JWT_SECRET in production',
+        { created: devSecret.created },
+      );
+    }
     let connectionUri = given.databaseUrl;
     if (connectionUri === undefined) {
       const options = {
@@ -88,14 +96,6 @@ export async function startCore(given: Config, overrides: ServiceOverrides = {})
       cleanup.push(['embedded PostgreSQL', () => embedded.stop()]);
       connectionUri = embedded.connectionUri;
       logger.info('embedded PostgreSQL started', { data_dir: given.dataDir });
-    }
-
-    const { config, devSecret } = await settleSecret(given);
-    if (devSecret) {
-      logger.warn(
-        'JWT_SECRET is unset: using a generated development secret kept in DATA_DIR; set JWT_SECRET in production',
-        { created: devSecret.created },
-      );
     }
 
     // Advisory locks and LISTEN need a session: the direct URL when the main one goes through a pooler.

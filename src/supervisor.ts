@@ -38,14 +38,7 @@ export async function supervise(given: Config, environment: NodeJS.ProcessEnv): 
     UV_THREADPOOL_SIZE: environment.UV_THREADPOOL_SIZE ?? String(threadpoolSize(given)),
   };
   try {
-    if (given.databaseUrl === undefined) {
-      embedded = await startEmbeddedDatabase({
-        directory: given.dataDir,
-        onLog: (line) => logger.debug('embedded postgres', { line: line.trim() }),
-      });
-      logger.info('embedded PostgreSQL started', { data_dir: given.dataDir });
-      workerEnv.DATABASE_URL = embedded.connectionUri;
-    }
+    // The secret first: an unusable one stops the start before PostgreSQL is started for nothing.
     const { config, devSecret } = await settleSecret(given);
     if (devSecret) {
       logger.warn(
@@ -53,6 +46,14 @@ export async function supervise(given: Config, environment: NodeJS.ProcessEnv): 
         { created: devSecret.created },
       );
       workerEnv.JWT_SECRET = config.jwtSecret;
+    }
+    if (given.databaseUrl === undefined) {
+      embedded = await startEmbeddedDatabase({
+        directory: given.dataDir,
+        onLog: (line) => logger.debug('embedded postgres', { line: line.trim() }),
+      });
+      logger.info('embedded PostgreSQL started', { data_dir: given.dataDir });
+      workerEnv.DATABASE_URL = embedded.connectionUri;
     }
   } catch (error) {
     await embedded?.stop().catch(() => undefined);

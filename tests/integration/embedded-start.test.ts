@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -215,6 +215,27 @@ describe('the service on its embedded PostgreSQL (no DATABASE_URL)', function ()
     expect(existsSync(path.join(dataDir, 'never-created')), 'nothing started').to.equal(false);
     expect(run.output.stdout).to.not.match(/listening/i);
   });
+
+  for (const [name, content, mode] of [
+    ['empty', '', 0o600],
+    ['whitespace only', '  \n', 0o600],
+    ['1 byte long', 'k', 0o600],
+    ['readable by others', 'k'.repeat(48), 0o644],
+  ] as const) {
+    it(`refuses a DATA_DIR/jwt-secret that is ${name}: exit 1, one line, no PostgreSQL started`, async () => {
+      const directory = path.join(dataDir, `bad-secret-${name.replace(/\W+/g, '-')}`);
+      await mkdir(directory, { recursive: true, mode: 0o700 });
+      await writeFile(path.join(directory, 'jwt-secret'), content, { mode });
+      await chmod(path.join(directory, 'jwt-secret'), mode);
+      const run = spawnService(serviceEnv({ DATA_DIR: directory, PORT: String(await freePort()) }));
+      expect(await run.exited).to.deep.equal({ code: 1, signal: null });
+      const lines = run.output.stderr.split('\n').filter((line) => line !== '');
+      expect(lines, run.output.stderr).to.have.length(1);
+      expect(lines[0]).to.include('jwt-secret');
+      expect(existsSync(path.join(directory, 'pg')), 'no PostgreSQL was started').to.equal(false);
+      expect(run.output.stdout).to.not.match(/"listening"/);
+    });
+  }
 });
 
 describe('the service on an external PostgreSQL (DATABASE_URL)', function () {

@@ -1,8 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { MIN_SECRET_BYTES } from './dev-secret.js';
 import { parseDurationSeconds } from './duration.js';
-
-const MIN_SECRET_BYTES = 32;
 
 const duration = (example: string) =>
   z.string().transform((text, context) => {

@@ -5,6 +5,8 @@ import type { AccessClaims, TokenSigner, TokenVerification } from '../../applica
 import { formatRoleList, parseRoleList } from '../praetorian-roles.js';
 
 const ALGORITHM = 'HS256';
+/** RFC 7518 3.2: an HS256 key must be at least as long as the hash output. */
+const MIN_KEY_BYTES = 32;
 const ACCESS_TYPE = 'access';
 /** Longer tokens are refused before any parsing; ours are a few hundred bytes. */
 const MAX_TOKEN_LENGTH = 8192;
@@ -37,10 +39,13 @@ export class JwtTokenSigner implements TokenSigner {
   private readonly key: KeyObject;
   private readonly issuer: string;
 
+  /** @throws RangeError for a key under 32 bytes, whatever path it came from: a short HMAC key can be guessed. */
   constructor(options: JwtTokenSignerOptions) {
-    this.key = createSecretKey(
-      typeof options.secret === 'string' ? Buffer.from(options.secret, 'utf8') : options.secret,
-    );
+    const key = typeof options.secret === 'string' ? Buffer.from(options.secret, 'utf8') : options.secret;
+    if (key.length < MIN_KEY_BYTES) {
+      throw new RangeError(`the HS256 signing key must be at least ${MIN_KEY_BYTES} bytes (got ${key.length})`);
+    }
+    this.key = createSecretKey(key);
     this.issuer = options.issuer;
   }
 
