@@ -36,7 +36,7 @@ export function parseBody(limit: string): Middleware<AppState> {
     if (!ctx.request.is([...JSON_TYPES, ...TEXT_TYPES])) {
       throw new HttpError(415, 'UnsupportedMediaType', 'Send the body as application/json (or text/plain JSON)');
     }
-    return parser(ctx, next);
+    return parser(ctx, next) as Promise<void>;
   };
 }
 
