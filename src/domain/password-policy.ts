@@ -2,6 +2,14 @@ import { type Result, fail, ok } from './result.js';
 import { type InvalidInput, invalidInput } from './errors.js';
 
 export const PASSWORD_MIN_LENGTH = 8;
+
+/**
+ * A UTF-16 surrogate on its own is no character: encoded for hashing it becomes U+FFFD, so "\ud800" and "\udc00" would
+ * be one password. Such input is refused, in passwords and usernames alike.
+ */
+export const LONE_SURROGATE = /\p{Cs}/u;
+export const LONE_SURROGATE_MESSAGE = (field: string) =>
+  `${field} must be well-formed Unicode: it holds a lone surrogate (U+D800 to U+DFFF), which is no character`;
 export const PASSWORD_MAX_LENGTH = 128;
 
 /**
@@ -20,6 +28,7 @@ export function checkNewPassword(
   input: string,
   isCommonPassword: (normalized: string) => boolean,
 ): Result<string, InvalidInput> {
+  if (LONE_SURROGATE.test(input)) return fail(invalidInput('password', LONE_SURROGATE_MESSAGE('password')));
   const normalized = normalizePassword(input);
   const length = [...normalized].length;
   if (length < PASSWORD_MIN_LENGTH) {

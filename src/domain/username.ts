@@ -1,5 +1,6 @@
 import { type Result, fail, ok } from './result.js';
 import { type InvalidInput, invalidInput } from './errors.js';
+import { LONE_SURROGATE, LONE_SURROGATE_MESSAGE } from './password-policy.js';
 
 export const USERNAME_MAX_LENGTH = 64;
 
@@ -11,6 +12,7 @@ const NON_PRINTABLE = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}]/u;
  * The username is stored exactly as given; {@link usernameKey} is what uniqueness compares.
  */
 export function validateUsername(input: string): Result<string, InvalidInput> {
+  if (LONE_SURROGATE.test(input)) return fail(invalidInput('username', LONE_SURROGATE_MESSAGE('username')));
   const length = [...input].length;
   if (length < 1 || length > USERNAME_MAX_LENGTH) {
     return fail(invalidInput('username', `username must be 1 to ${USERNAME_MAX_LENGTH} characters`));

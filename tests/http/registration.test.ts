@@ -45,6 +45,44 @@ describe('HTTP: POST /api/registration', () => {
 
   const register = (body: unknown) => app.post('/api/registration', body);
 
+  describe('lone surrogates (issue 9, point 4)', () => {
+    const SURROGATE =
+      'must be well-formed Unicode: it holds a lone surrogate (U+D800 to U+DFFF), which is no character';
+
+    it('refuses a password holding a lone surrogate with 400 naming the rule, in JSON and text/plain bodies', async () => {
+      for (const lone of ['\ud800', '\udc00', '\udbff']) {
+        const body = { username: uniqueName('lone'), password: `Tr0ub4dor&3-${lone}-x` };
+        await expectError(await register(body), 400, 'ValidationError', `password ${SURROGATE}`);
+        await expectError(
+          await app.post('/api/registration', JSON.stringify(body), { 'Content-Type': 'text/plain' }),
+          400,
+          'ValidationError',
+          `password ${SURROGATE}`,
+        );
+      }
+    });
+
+    it('refuses a username holding a lone surrogate with 400 naming the rule', async () => {
+      await expectError(
+        await register({ username: `alice\ud800`, password: strongPassword() }),
+        400,
+        'ValidationError',
+        `username ${SURROGATE}`,
+      );
+    });
+
+    it('so \\ud800, \\udc00 and U+FFFD can never be one password: only U+FFFD itself registers', async () => {
+      const username = uniqueName('fffd');
+      const password = `Tr0ub4dor&3-\ufffd-x`;
+      expect((await register({ username, password })).status).to.equal(201);
+      for (const lone of ['\ud800', '\udc00', '\udbff']) {
+        const response = await app.post('/api/login', { username, password: password.replace('\ufffd', lone) });
+        await expectError(response, 400, 'ValidationError', `password ${SURROGATE}`);
+      }
+      expect((await app.post('/api/login', { username, password })).status).to.equal(200);
+    });
+  });
+
   describe('success', () => {
     it('answers 201 with a Bearer access token that expires in 900 s by default', async () => {
       const response = await register({ username: uniqueName(), password: strongPassword() });

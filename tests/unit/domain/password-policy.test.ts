@@ -100,4 +100,13 @@ describe('domain: password policy', () => {
     checkNewPassword('ＬｏｎｇＥｎｏｕｇｈ', (candidate) => (asked.push(candidate), false));
     expect(asked).to.deep.equal(['LongEnough']);
   });
+
+  it('refuses a lone surrogate (it would hash as U+FFFD, so \\ud800 and \\udc00 would be one password)', () => {
+    for (const password of ['pass\ud800word1', 'password\udc00', '\udbffpassword']) {
+      expect(refusal(password), JSON.stringify(password)).to.equal(
+        'password must be well-formed Unicode: it holds a lone surrogate (U+D800 to U+DFFF), which is no character',
+      );
+    }
+    expect(accepted('pass😀word-long')).to.equal('pass😀word-long');
+  });
 });

@@ -53,8 +53,13 @@ describe('domain: validateUsername', () => {
     }
   });
 
-  it('refuses a lone surrogate', () => {
-    expect(refusal('ali\ud800ce').message).to.equal('username must contain only printable characters');
+  it('refuses a lone surrogate, naming the rule (issue 9, point 4)', () => {
+    for (const name of ['ali\ud800ce', 'alice\udc00', '\udbffalice']) {
+      expect(refusal(name).message, JSON.stringify(name)).to.equal(
+        'username must be well-formed Unicode: it holds a lone surrogate (U+D800 to U+DFFF), which is no character',
+      );
+    }
+    expect(validateUsername('ali😀ce').ok, 'a surrogate pair is a character').to.equal(true);
   });
 
   it('refuses leading or trailing white space, including non-breaking and ideographic spaces', () => {

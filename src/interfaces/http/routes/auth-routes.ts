@@ -12,6 +12,7 @@ import { bearerToken } from '../middleware/require-auth.js';
 import { unwrap } from '../error-response.js';
 import { missingToken, validationError } from '../http-error.js';
 import { bodyOf } from '../input.js';
+import { LONE_SURROGATE, LONE_SURROGATE_MESSAGE } from '../../../domain/password-policy.js';
 
 export interface AuthRoutesDependencies {
   readonly registerUser: RegisterUser;
@@ -20,8 +21,11 @@ export interface AuthRoutesDependencies {
   readonly refreshAccessToken: RefreshAccessToken;
 }
 
+/** A credential: a string of well-formed Unicode (at login too, so that a lone surrogate never stands for U+FFFD). */
 const text = (field: string) =>
-  z.string({ required_error: `${field} must be a string`, invalid_type_error: `${field} must be a string` });
+  z
+    .string({ required_error: `${field} must be a string`, invalid_type_error: `${field} must be a string` })
+    .refine((value) => !LONE_SURROGATE.test(value), LONE_SURROGATE_MESSAGE(field));
 const credentials = z.object({ username: text('username'), password: text('password') });
 const CREDENTIALS = 'username and password strings';
 
