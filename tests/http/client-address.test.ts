@@ -1,4 +1,6 @@
+import http from 'node:http';
 import { expect } from 'chai';
+import { type TestDatabase, createTestDatabase } from '../support/database.js';
 import { type TestApp, startTestApp } from '../support/test-app.js';
 import {
   LIMITS,
@@ -74,5 +76,72 @@ describe('HTTP: the client address of the limits: X-Forwarded-For is trusted onl
       }
       expect(statuses, 'the real client address is the right-most entry').to.deep.equal([401, 401, 401, 429, 429]);
     });
+  });
+});
+
+/** A POST from a chosen loopback source address (Linux routes all of 127.0.0.0/8 to lo). */
+function postFrom(baseUrl: string, source: string, path: string, body: unknown): Promise<number> {
+  const url = new URL(path, baseUrl);
+  const payload = JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const request = http.request(
+      {
+        host: '127.0.0.1',
+        port: url.port,
+        path: url.pathname,
+        method: 'POST',
+        localAddress: source,
+        headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) },
+      },
+      (response) => {
+        response.resume();
+        response.on('end', () => resolve(response.statusCode ?? 0));
+      },
+    );
+    request.on('error', reject);
+    request.end(payload);
+  });
+}
+
+describe('HTTP: one canonical client address on dual-stack and IPv4-only instances (issue 9, point 5)', () => {
+  let database: TestDatabase;
+  let dualStack: TestApp;
+  let ipv4Only: TestApp;
+
+  before(async () => {
+    database = await createTestDatabase();
+    dualStack = await startTestApp({ database, env: { ...LIMITS, HOST: '::' } });
+    ipv4Only = await startTestApp({ database, env: { ...LIMITS, HOST: '127.0.0.1' } });
+  });
+
+  after(async () => {
+    await dualStack?.close();
+    await ipv4Only?.close();
+    await database?.drop();
+  });
+
+  it('counts 127.0.0.40 (::ffff:127.0.0.40 to the dual-stack listener) as one client on both instances', async () => {
+    const user = { username: uniqueName('dual'), password: strongPassword() };
+    expect(await postFrom(ipv4Only.baseUrl, '127.0.0.41', '/api/registration', user)).to.equal(201);
+    const failures = [
+      await postFrom(dualStack.baseUrl, '127.0.0.40', '/api/login', {
+        ...user,
+        password: 'wrong-1',
+      }),
+      await postFrom(dualStack.baseUrl, '127.0.0.40', '/api/login', {
+        ...user,
+        password: 'wrong-2',
+      }),
+      await postFrom(ipv4Only.baseUrl, '127.0.0.40', '/api/login', { ...user, password: 'wrong-3' }),
+    ];
+    expect(failures, `LOGIN_MAX_FAILURES=${LIMITS.LOGIN_MAX_FAILURES}`).to.deep.equal([401, 401, 401]);
+    expect(await postFrom(ipv4Only.baseUrl, '127.0.0.40', '/api/login', user), 'locked on the IPv4 instance').to.equal(
+      429,
+    );
+    expect(
+      await postFrom(dualStack.baseUrl, '127.0.0.40', '/api/login', user),
+      'locked on the dual-stack instance',
+    ).to.equal(429);
+    expect(await postFrom(ipv4Only.baseUrl, '127.0.0.42', '/api/login', user), 'another address').to.equal(200);
   });
 });

@@ -6,6 +6,7 @@ import {
   RateLimiterPostgres,
   RateLimiterRes,
 } from 'rate-limiter-flexible';
+import ipaddr from 'ipaddr.js';
 import type pg from 'pg';
 import type { LimitedAction, RateLimits } from '../../application/ports/rate-limits.js';
 import { usernameKey } from '../../domain/username.js';
@@ -27,6 +28,18 @@ export interface RateLimitSettings {
 const FAILURE_MEMORY_SECONDS = 24 * 3600;
 
 const digest = (...parts: string[]) => createHash('sha256').update(parts.join('\u0000')).digest('hex');
+
+/**
+ * Whose limit a client address counts against: an IPv4 address, or an IPv6 address's /64 (one subscriber's prefix,
+ * which hands its hosts any number of addresses: per address, an IPv6 client would have no limit at all).
+ */
+export function clientLimitKey(client: string): string {
+  if (!ipaddr.isValid(client)) return client;
+  const address = ipaddr.process(client);
+  if (address.kind() === 'ipv4') return address.toString();
+  const prefix = address.toByteArray().map((byte, index) => (index < 8 ? byte : 0));
+  return `${ipaddr.fromByteArray(prefix).toString()}/64`;
+}
 
 /** Takes one point atomically. @returns 0 when within the limit, else the seconds until the key frees up. */
 async function consume(limiter: RateLimiterAbstract, key: string): Promise<number> {
@@ -89,20 +102,23 @@ export class FlexibleRateLimits implements RateLimits {
   async loginAttempted(username: string, client: string): Promise<number> {
     const [user, all] = await Promise.all([
       consume(this.perUser, this.userKey(username, client)),
-      consume(this.perClient, digest(client)),
+      consume(this.perClient, digest(clientLimitKey(client))),
     ]);
     return Math.max(user, all);
   }
 
   async loginSucceeded(username: string, client: string): Promise<void> {
-    await Promise.all([this.perUser.delete(this.userKey(username, client)), this.perClient.reward(digest(client), 1)]);
+    await Promise.all([
+      this.perUser.delete(this.userKey(username, client)),
+      this.perClient.reward(digest(clientLimitKey(client)), 1),
+    ]);
   }
 
   hit(action: LimitedAction, client: string): Promise<number> {
-    return consume(this.actions[action], digest(client));
+    return consume(this.actions[action], digest(clientLimitKey(client)));
   }
 
   private userKey(username: string, client: string): string {
-    return digest(usernameKey(username), client);
+    return digest(usernameKey(username), clientLimitKey(client));
   }
 }

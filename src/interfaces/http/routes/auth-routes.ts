@@ -12,6 +12,7 @@ import { bearerToken } from '../middleware/require-auth.js';
 import { unwrap } from '../error-response.js';
 import { missingToken, validationError } from '../http-error.js';
 import { bodyOf } from '../input.js';
+import { clientAddress } from '../client-address.js';
 import { LONE_SURROGATE, LONE_SURROGATE_MESSAGE } from '../../../domain/password-policy.js';
 
 export interface AuthRoutesDependencies {
@@ -84,13 +85,13 @@ function previousAccessToken(ctx: Context): string | undefined {
 export function authRoutes(router: Router<AppState>, deps: AuthRoutesDependencies): void {
   router.post('/api/registration', async (ctx) => {
     const { username, password } = bodyOf(ctx, credentials, CREDENTIALS);
-    const registered = unwrap(await deps.registerUser.execute({ username, password, client: ctx.ip }));
+    const registered = unwrap(await deps.registerUser.execute({ username, password, client: clientAddress(ctx) }));
     sendTokens(ctx, 201, registered);
   });
 
   router.post('/api/login', async (ctx) => {
     const { username, password } = bodyOf(ctx, credentials, CREDENTIALS);
-    const authenticated = unwrap(await deps.authenticate.execute({ username, password, client: ctx.ip }));
+    const authenticated = unwrap(await deps.authenticate.execute({ username, password, client: clientAddress(ctx) }));
     sendTokens(ctx, 200, authenticated);
   });
 
@@ -98,12 +99,12 @@ export function authRoutes(router: Router<AppState>, deps: AuthRoutesDependencie
     const refreshToken = presentedRefreshToken(ctx);
     if (refreshToken !== undefined) {
       ctx.state.tokenPresented = true;
-      sendTokens(ctx, 200, unwrap(await deps.rotateRefreshToken.execute({ refreshToken, client: ctx.ip })));
+      sendTokens(ctx, 200, unwrap(await deps.rotateRefreshToken.execute({ refreshToken, client: clientAddress(ctx) })));
       return;
     }
     const accessToken = previousAccessToken(ctx);
     if (!accessToken) throw missingToken();
     ctx.state.tokenPresented = true;
-    sendTokens(ctx, 200, unwrap(await deps.refreshAccessToken.execute({ accessToken, client: ctx.ip })));
+    sendTokens(ctx, 200, unwrap(await deps.refreshAccessToken.execute({ accessToken, client: clientAddress(ctx) })));
   });
 }

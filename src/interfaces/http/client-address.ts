@@ -1,0 +1,19 @@
+import type { Context } from 'koa';
+import ipaddr from 'ipaddr.js';
+import type { AppState } from './state.js';
+
+/**
+ * The client's address in one canonical form, whatever the socket says: an IPv4 client of a dual-stack listener
+ * (`HOST=::`) appears as `::ffff:127.0.0.40`, and is `127.0.0.40` here, as it is to an IPv4-only instance sharing the
+ * same database; IPv6 in its shortest form. Limits, logs and sessions all use this, so their keys agree.
+ */
+export function canonicalAddress(raw: string): string {
+  if (!ipaddr.isValid(raw)) return raw;
+  return ipaddr.process(raw).toString();
+}
+
+/** {@link canonicalAddress} of the request's client (`ctx.ip`: the socket, or X-Forwarded-For behind TRUST_PROXY). */
+export function clientAddress(ctx: Context & { state: AppState }): string {
+  ctx.state.client ??= canonicalAddress(ctx.ip);
+  return ctx.state.client;
+}
