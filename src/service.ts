@@ -109,9 +109,10 @@ export async function startCore(given: Config, overrides: ServiceOverrides = {})
       maximumPoolSize: config.databasePoolSize,
     });
     cleanup.push(['database pool', () => pool.end()]);
+    // As large as the main pool: it serves two queries of every login, so a burst the main pool holds must fit here too.
     const rateLimitPool = new pg.Pool({
       connectionString: connectionUri,
-      max: 3,
+      max: config.databasePoolSize,
       connectionTimeoutMillis: config.databaseConnectTimeoutMs,
       query_timeout: QUERY_TIMEOUT_MS,
     });

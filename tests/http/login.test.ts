@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { type TestDatabase, createTestDatabase } from '../support/database.js';
+import { TcpProxy } from '../support/tcp-proxy.js';
 import { type TestApp, startTestApp } from '../support/test-app.js';
 import {
   LIMITS,
@@ -610,5 +611,56 @@ describe('HTTP: logins past the hashing capacity are shed, not queued (issue 7, 
       sql.type(z.object({ count: z.number() }))`SELECT count(*)::int AS count FROM users WHERE username LIKE 'shed_%'`,
     );
     expect(rows, 'one row per 201, none for a 503').to.equal(created);
+  });
+});
+
+describe('HTTP: a burst of failed logins on a healthy database gets no 503 (issue 9, point 7)', function () {
+  this.timeout(120_000);
+  let database: TestDatabase;
+  let proxy: TcpProxy;
+  let app: TestApp;
+
+  before(async () => {
+    database = await createTestDatabase();
+    const direct = new URL(database.uri);
+    // 5 ms each way to PostgreSQL, as on a network: a pool too small for the burst then makes requests wait past the
+    // connect timeout, whatever the speed of this machine.
+    proxy = new TcpProxy({ host: direct.hostname, port: Number(direct.port) });
+    proxy.delayMs = 5;
+    await proxy.start();
+    app = await startTestApp({
+      database,
+      env: {
+        DATABASE_URL: proxy.uriFor(database.uri),
+        DATABASE_POOL_SIZE: '20',
+        DATABASE_CONNECT_TIMEOUT: '2s',
+        // Hashing is not what this is about: every login is let through the hashing queue.
+        HASH_QUEUE_DEPTH: '10000',
+        HASH_QUEUE_MAX_WAIT: '120s',
+      },
+    });
+  });
+
+  after(async () => {
+    await app?.close();
+    await proxy?.stop();
+    await database?.drop();
+  });
+
+  it('answers 300 concurrent failed logins with 401, none with 503 (the rate-limit pool is sized like the main one)', async () => {
+    const user = { username: uniqueName('burst'), password: strongPassword() };
+    expect((await app.post('/api/registration', user)).status).to.equal(201);
+    const answers = await Promise.all(
+      Array.from({ length: 300 }, async (_, i) => {
+        const response = await app.post('/api/login', { username: user.username, password: `wrong-${i}` });
+        await response.arrayBuffer();
+        return response.status;
+      }),
+    );
+    const counts = answers.reduce<Record<number, number>>(
+      (all, status) => ({ ...all, [status]: (all[status] ?? 0) + 1 }),
+      {},
+    );
+    expect(counts).to.deep.equal({ 401: 300 });
   });
 });

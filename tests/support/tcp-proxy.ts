@@ -13,6 +13,8 @@ import net from 'node:net';
 export class TcpProxy {
   port = 0;
   mode: 'forward' | 'blackhole' = 'forward';
+  /** Latency added to each chunk, each way, on connections made from now on. */
+  delayMs = 0;
   private server: net.Server | undefined;
   private readonly sockets = new Set<net.Socket>();
   private readonly pairs = new Set<{ client: net.Socket; upstream: net.Socket }>();
@@ -109,7 +111,21 @@ export class TcpProxy {
       client.destroy();
       this.pairs.delete(pair);
     });
-    client.pipe(upstream);
-    upstream.pipe(client);
+    if (this.delayMs > 0) {
+      relayLater(client, upstream, this.delayMs);
+      relayLater(upstream, client, this.delayMs);
+    } else {
+      client.pipe(upstream);
+      upstream.pipe(client);
+    }
   }
+}
+
+/** Relays what `from` sends to `to`, each chunk `delayMs` later, in order: a link with that much latency each way. */
+function relayLater(from: net.Socket, to: net.Socket, delayMs: number): void {
+  from.on('data', (chunk: Buffer) => {
+    setTimeout(() => {
+      if (!to.destroyed) to.write(chunk);
+    }, delayMs);
+  });
 }
