@@ -664,3 +664,79 @@ describe('HTTP: a burst of failed logins on a healthy database gets no 503 (issu
     expect(counts).to.deep.equal({ 401: 300 });
   });
 });
+
+describe('HTTP: failures are counted, not attempts (issue 9, point 11)', function () {
+  this.timeout(60_000);
+  let app: TestApp;
+  const account = async () => {
+    const user = { username: uniqueName('count'), password: strongPassword() };
+    expect((await app.post('/api/registration', user, from(freshIp()))).status).to.equal(201);
+    return user;
+  };
+  const login = async (body: unknown, ip: string) => {
+    const response = await app.post('/api/login', body, from(ip));
+    await response.arrayBuffer();
+    return response.status;
+  };
+  const tally = (statuses: number[]) =>
+    statuses.reduce<Record<number, number>>((all, status) => ({ ...all, [status]: (all[status] ?? 0) + 1 }), {});
+
+  before(async () => {
+    app = await startTestApp({
+      env: {
+        TRUST_PROXY: 'true',
+        LOGIN_MAX_FAILURES: '10',
+        LOGIN_LOCKOUT: '60s',
+        LOGIN_MAX_FAILURES_PER_IP: '30',
+        HASH_QUEUE_DEPTH: '1000',
+        HASH_QUEUE_MAX_WAIT: '60s',
+        // Hashes slow enough, two at a time, that concurrent attempts are all running at once and hold their places.
+        HASH_CONCURRENCY: '2',
+        ARGON2_MEMORY_KIB: '8192',
+        ARGON2_TIME_COST: '4',
+      },
+    });
+  });
+
+  after(async () => {
+    await app?.close();
+  });
+
+  it('lets 50 concurrent right-password logins of one user from one address all succeed', async () => {
+    const user = await account();
+    const ip = freshIp();
+    const statuses = await Promise.all(Array.from({ length: 50 }, () => login(user, ip)));
+    expect(tally(statuses)).to.deep.equal({ 200: 50 });
+  });
+
+  it('stops 50 concurrent wrong passwords at the limit: 10 evaluated (401), 40 refused (429)', async () => {
+    const user = await account();
+    const ip = freshIp();
+    const statuses = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => login({ ...user, password: `wrong-${i}` }, ip)),
+    );
+    expect(tally(statuses)).to.deep.equal({ 401: 10, 429: 40 });
+    expect(await login(user, ip), 'locked out, the right password too').to.equal(429);
+  });
+
+  it('never counts a refused attempt: 429s on a locked username leave the address room for another user', async () => {
+    const ip = freshIp();
+    const locked = await account();
+    for (let i = 0; i < 10; i += 1) expect(await login({ ...locked, password: `wrong-${i}` }, ip)).to.equal(401);
+    for (let i = 0; i < 30; i += 1) expect(await login(locked, ip), 'refused, uncounted').to.equal(429);
+    const other = await account();
+    // 10 failures so far for this address (limit 30): another user's 10 failures are still evaluated.
+    for (let i = 0; i < 10; i += 1) expect(await login({ ...other, password: `wrong-${i}` }, ip)).to.equal(401);
+    expect(await login(await account(), ip), 'a third user, right password').to.equal(200);
+  });
+
+  it('does not clear the failures on a right password for a deactivated account (no tokens, no reset)', async () => {
+    const ip = freshIp();
+    const user = await account();
+    for (let i = 0; i < 9; i += 1) expect(await login({ ...user, password: `wrong-${i}` }, ip)).to.equal(401);
+    await app.database.pool.query(sql.unsafe`UPDATE users SET is_active = false WHERE username = ${user.username}`);
+    expect(await login(user, ip), 'right password, inactive').to.equal(403);
+    expect(await login({ ...user, password: 'wrong-again' }, ip), 'the 10th failure').to.equal(401);
+    expect(await login({ ...user, password: 'wrong-once-more' }, ip), 'locked out').to.equal(429);
+  });
+});

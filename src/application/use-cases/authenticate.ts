@@ -42,28 +42,43 @@ export class Authenticate {
     // At capacity, the request is shed (503) before it costs a database round trip or a rate-limit point.
     this.hasher.ensureCapacity();
 
-    const blockedFor = await this.limits.loginAttempted(input.username, input.client);
-    if (blockedFor > 0) {
-      this.logger.warn('login rate limited', { event: 'rate_limited', action: 'login', retry_after: blockedFor });
-      return fail(tooManyRequests(blockedFor));
+    const attempt = await this.limits.beginLogin(input.username, input.client);
+    if ('retryAfterSeconds' in attempt) {
+      const retryAfter = attempt.retryAfterSeconds;
+      this.logger.warn('login rate limited', { event: 'rate_limited', action: 'login', retry_after: retryAfter });
+      return fail(tooManyRequests(retryAfter));
     }
-
-    const user = await this.users.findByUsername(input.username);
+    // A database fault or an overload breaks the attempt off: refused, not failed, so it gives its place back uncounted.
+    const orAbandon = async <T>(work: () => Promise<T>): Promise<T> => {
+      try {
+        return await work();
+      } catch (error) {
+        await attempt.abandoned().catch(() => undefined);
+        throw error;
+      }
+    };
+    const user = await orAbandon(() => this.users.findByUsername(input.username));
     const hash = user?.passwordHash ?? (await this.hasher.dummyHash());
-    const matches = await this.hasher.verify(hash, password);
+    const matches = await orAbandon(() => this.hasher.verify(hash, password));
     if (!user || !matches) {
+      await attempt.failed();
       this.logger.warn('login failed', { event: 'login_failure', user_id: user?.id ?? null });
       return fail({ code: 'InvalidCredentials' });
     }
-    await this.limits.loginSucceeded(input.username, input.client);
     if (!user.isActive) {
+      // The right password, but no tokens: the failures are not cleared, so guessing cannot go on at full speed.
+      await attempt.abandoned();
       this.logger.warn('login refused: inactive user', { event: 'login_inactive_user', user_id: user.id });
       return fail({ code: 'InactiveUser' });
     }
-    if (this.hasher.needsRehash(user.passwordHash)) {
-      await this.users.updatePasswordHash(user.id, await this.hasher.hash(password));
-      this.logger.info('password hash upgraded', { event: 'password_rehashed', user_id: user.id });
-    }
-    return ok({ ...(await this.sessions.start(user)), userId: user.id });
+    const issued = await orAbandon(async () => {
+      if (this.hasher.needsRehash(user.passwordHash)) {
+        await this.users.updatePasswordHash(user.id, await this.hasher.hash(password));
+        this.logger.info('password hash upgraded', { event: 'password_rehashed', user_id: user.id });
+      }
+      return this.sessions.start(user);
+    });
+    await attempt.succeeded();
+    return ok({ ...issued, userId: user.id });
   }
 }

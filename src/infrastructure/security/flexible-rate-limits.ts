@@ -8,7 +8,7 @@ import {
 } from 'rate-limiter-flexible';
 import ipaddr from 'ipaddr.js';
 import type pg from 'pg';
-import type { LimitedAction, RateLimits } from '../../application/ports/rate-limits.js';
+import type { LimitedAction, LoginAttempt, RateLimits } from '../../application/ports/rate-limits.js';
 import { usernameKey } from '../../domain/username.js';
 
 export interface RateLimitSettings {
@@ -52,18 +52,75 @@ async function consume(limiter: RateLimiterAbstract, key: string): Promise<numbe
   }
 }
 
+/** How long an attempt waits for a place held by running attempts before it gives up (429). */
+const WAIT_FOR_PLACE_MS = 5000;
+
+/**
+ * One login limit over two counters per key: `failures`, the failed attempts (a lockout once they reach the limit), and
+ * `places`, the failures plus the attempts running now, capped at the limit. An attempt takes a place before its
+ * password is checked, so parallel guesses cannot be evaluated past the limit; a right password gives its place
+ * back, a wrong one keeps it as the failure it is.
+ */
+class LoginLimit {
+  constructor(
+    private readonly failures: RateLimiterAbstract,
+    private readonly places: RateLimiterAbstract,
+    private readonly limit: number,
+    private readonly lockoutSeconds: number,
+  ) {}
+
+  /** @returns 0 with a place taken; the seconds left when locked out; `busy` when running attempts hold every place. */
+  async take(key: string): Promise<number | 'busy'> {
+    const lockedFor = await this.lockedFor(key);
+    if (lockedFor > 0) return lockedFor;
+    try {
+      await this.places.consume(key);
+      return 0;
+    } catch (rejection) {
+      if (!(rejection instanceof RateLimiterRes)) throw rejection;
+      // A refused consume has still counted: give that back, so that waiting costs nothing.
+      await this.places.reward(key, 1);
+      return 'busy';
+    }
+  }
+
+  async release(key: string): Promise<void> {
+    await this.places.reward(key, 1);
+  }
+
+  /** Counts a failure; at the limit, locks the key out and frees its places for when the lockout ends. */
+  async fail(key: string): Promise<void> {
+    const counted = await this.failures.penalty(key, 1);
+    if (counted.consumedPoints >= this.limit) {
+      await this.failures.block(key, this.lockoutSeconds);
+      await this.places.delete(key);
+    }
+  }
+
+  async clear(key: string): Promise<void> {
+    await Promise.all([this.failures.delete(key), this.places.delete(key)]);
+  }
+
+  private async lockedFor(key: string): Promise<number> {
+    const counted = await this.failures.get(key);
+    if (!counted || counted.consumedPoints < this.limit) return 0;
+    return Math.max(1, Math.ceil(counted.msBeforeNext / 1000));
+  }
+}
+
 /**
  * The rate-limit rules over rate-limiter-flexible: its PostgreSQL store (table `rate_limits`, created by migration)
  * so that limits hold across instances, or its memory store for a single process and tests.
  */
 export class FlexibleRateLimits implements RateLimits {
-  private readonly perUser: RateLimiterAbstract;
-  private readonly perClient: RateLimiterAbstract;
+  private readonly perUser: LoginLimit;
+  private readonly perClient: LoginLimit;
   private readonly actions: Record<LimitedAction, RateLimiterAbstract>;
 
   constructor(
-    private readonly settings: RateLimitSettings,
+    settings: RateLimitSettings,
     store: { readonly pool: pg.Pool } | 'memory',
+    private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   ) {
     const limiter = (options: IRateLimiterOptions): RateLimiterAbstract =>
       store === 'memory'
@@ -77,18 +134,19 @@ export class FlexibleRateLimits implements RateLimits {
             // Deletes rows expired over an hour ago every 5 minutes (an unref'd timer), so the table stays small.
             clearExpiredByTimeout: true,
           });
-    this.perUser = limiter({
-      keyPrefix: 'login-user',
-      points: settings.loginFailuresPerUser,
-      duration: FAILURE_MEMORY_SECONDS,
-      blockDuration: settings.loginLockoutSeconds,
-    });
-    this.perClient = limiter({
-      keyPrefix: 'login-client',
-      points: settings.loginFailuresPerClientPerHour,
-      duration: 3600,
-      blockDuration: 3600,
-    });
+    const { loginFailuresPerUser, loginLockoutSeconds, loginFailuresPerClientPerHour } = settings;
+    this.perUser = new LoginLimit(
+      limiter({ keyPrefix: 'login-user', points: loginFailuresPerUser, duration: FAILURE_MEMORY_SECONDS }),
+      limiter({ keyPrefix: 'login-user-places', points: loginFailuresPerUser, duration: FAILURE_MEMORY_SECONDS }),
+      loginFailuresPerUser,
+      loginLockoutSeconds,
+    );
+    this.perClient = new LoginLimit(
+      limiter({ keyPrefix: 'login-client', points: loginFailuresPerClientPerHour, duration: 3600 }),
+      limiter({ keyPrefix: 'login-client-places', points: loginFailuresPerClientPerHour, duration: 3600 }),
+      loginFailuresPerClientPerHour,
+      3600,
+    );
     this.actions = {
       registration: limiter({
         keyPrefix: 'registration',
@@ -99,26 +157,37 @@ export class FlexibleRateLimits implements RateLimits {
     };
   }
 
-  async loginAttempted(username: string, client: string): Promise<number> {
-    const [user, all] = await Promise.all([
-      consume(this.perUser, this.userKey(username, client)),
-      consume(this.perClient, digest(clientLimitKey(client))),
-    ]);
-    return Math.max(user, all);
-  }
-
-  async loginSucceeded(username: string, client: string): Promise<void> {
-    await Promise.all([
-      this.perUser.delete(this.userKey(username, client)),
-      this.perClient.reward(digest(clientLimitKey(client)), 1),
-    ]);
+  async beginLogin(username: string, client: string): Promise<LoginAttempt | { readonly retryAfterSeconds: number }> {
+    const userKey = digest(usernameKey(username), clientLimitKey(client));
+    const clientKey = digest(clientLimitKey(client));
+    const deadline = Date.now() + WAIT_FOR_PLACE_MS;
+    for (let delay = 10; ; delay = Math.min(delay * 2, 200)) {
+      const [user, all] = await Promise.all([this.perUser.take(userKey), this.perClient.take(clientKey)]);
+      if (user === 0 && all === 0) {
+        return {
+          succeeded: async () => {
+            await Promise.all([this.perUser.clear(userKey), this.perClient.release(clientKey)]);
+          },
+          failed: async () => {
+            await Promise.all([this.perUser.fail(userKey), this.perClient.fail(clientKey)]);
+          },
+          abandoned: async () => {
+            await Promise.all([this.perUser.release(userKey), this.perClient.release(clientKey)]);
+          },
+        };
+      }
+      await Promise.all([
+        user === 0 ? this.perUser.release(userKey) : undefined,
+        all === 0 ? this.perClient.release(clientKey) : undefined,
+      ]);
+      const lockedFor = Math.max(typeof user === 'number' ? user : 0, typeof all === 'number' ? all : 0);
+      if (lockedFor > 0) return { retryAfterSeconds: lockedFor };
+      if (Date.now() > deadline) return { retryAfterSeconds: 1 };
+      await this.sleep(delay + Math.random() * delay);
+    }
   }
 
   hit(action: LimitedAction, client: string): Promise<number> {
     return consume(this.actions[action], digest(clientLimitKey(client)));
-  }
-
-  private userKey(username: string, client: string): string {
-    return digest(usernameKey(username), clientLimitKey(client));
   }
 }
