@@ -59,24 +59,48 @@ export function createDatabasePool(options: PoolOptions): Promise<DatabasePool> 
   return createPool(options.connectionUri, configuration);
 }
 
-const UNAVAILABLE_CODES = new Set([
+/** Errors of the network or the process that mean no connection can be had or kept now. */
+const UNAVAILABLE_SYSTEM_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
   'ETIMEDOUT',
   'EHOSTUNREACH',
+  'ENETUNREACH',
   'ENOTFOUND',
+  'EAI_AGAIN',
   'EPIPE',
-  '57P01', // admin_shutdown
-  '57P02', // crash_shutdown
-  '57P03', // cannot_connect_now (starting up or shutting down)
-  '53300', // too_many_connections
-  '08000',
-  '08001',
-  '08003',
-  '08006',
+  'EMFILE', // no file descriptor left for a connection
+  'ENFILE',
 ]);
 
-/** True when an error means "the database cannot be reached right now", as opposed to a bug or bad data. */
+/**
+ * SQLSTATEs that mean "the database cannot serve this now", as opposed to a bug or bad data:
+ * - class 08, connection exception;
+ * - class 53, insufficient resources: 53000, 53100 disk_full, 53200 out_of_memory, 53300 too_many_connections,
+ *   53400 configuration_limit_exceeded;
+ * - class 57P, operator intervention: 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now (starting
+ *   up, shutting down, or a standby not yet accepting), 57P04 database_dropped, 57P05 idle session timeout;
+ * - 25006 read_only_sql_transaction: the server refuses writes (a standby after a failover, a read-only database);
+ * - 40001 serialization_failure and 40P01 deadlock_detected: transient, a retry may succeed.
+ */
+function isUnavailableSqlState(code: string): boolean {
+  return (
+    code.startsWith('08') ||
+    code.startsWith('53') ||
+    code.startsWith('57P') ||
+    code === '25006' ||
+    code === '40001' ||
+    code === '40P01'
+  );
+}
+
+const UNAVAILABLE_MESSAGE =
+  /timeout exceeded when trying to connect|Connection terminated|connect ECONNREFUSED|Query read timeout/i;
+
+/**
+ * True when an error means "the database cannot serve this now" (answered 503 with Retry-After), as opposed to a bug
+ * or bad data (500). Looks through wrapped errors' causes.
+ */
 export function isDatabaseUnavailable(error: unknown): boolean {
   for (let current: unknown = error, depth = 0; current instanceof Error && depth < 5; depth += 1) {
     if (
@@ -87,14 +111,8 @@ export function isDatabaseUnavailable(error: unknown): boolean {
       return true;
     }
     const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true;
-    if (
-      /timeout exceeded when trying to connect|Connection terminated|connect ECONNREFUSED|Query read timeout/i.test(
-        current.message,
-      )
-    ) {
-      return true;
-    }
+    if (typeof code === 'string' && (UNAVAILABLE_SYSTEM_CODES.has(code) || isUnavailableSqlState(code))) return true;
+    if (UNAVAILABLE_MESSAGE.test(current.message)) return true;
     current = (current as { cause?: unknown }).cause;
   }
   return false;
