@@ -1,5 +1,6 @@
-import type { Server, ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Container } from 'inversify';
 import pg from 'pg';
 import type { Clock } from './application/ports/clock.js';
@@ -17,6 +18,8 @@ import {
 import { PostgresChangeFeed } from './infrastructure/persistence/change-feed.js';
 import { migrate } from './infrastructure/persistence/migrator.js';
 import { QUERY_TIMEOUT_MS, createDatabasePool } from './infrastructure/persistence/pool.js';
+import { createHttpServer } from './interfaces/http/server.js';
+import { API_HEADERS, helmetHeaders } from './interfaces/http/middleware/security-headers.js';
 
 /** What a caller may replace in the service it starts (tests, the bench, the CLI). */
 export interface ServiceOverrides {
@@ -172,6 +175,26 @@ export interface RunningService {
 }
 
 const DEFAULT_DRAIN_MS = 15_000;
+/** A request not fully received by then is answered 408. */
+const REQUEST_TIMEOUT_MS = 30_000;
+/** Descriptors kept for what is not a client connection: database pools, LISTEN, logs, files. */
+const DESCRIPTOR_RESERVE = 64;
+
+/**
+ * Connections the process can hold without running out of file descriptors (EMFILE would then refuse its database
+ * connections too): the soft limit on open files, less what its pools and the rest need.
+ */
+function defaultMaxConnections(config: ServiceConfig): number {
+  let limit = 1024;
+  try {
+    const line = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    if (line && line[1] !== 'unlimited') limit = Number(line[1]);
+    else if (line) limit = 1_000_000;
+  } catch {
+    // Not Linux: the common default.
+  }
+  return Math.max(16, limit - DESCRIPTOR_RESERVE - 3 * config.databasePoolSize);
+}
 
 /** The one boot path: {@link startCore}, then the HTTP API on `config.host:config.port`. */
 export async function startService(given: Config, overrides: ServiceOverrides = {}): Promise<RunningService> {
@@ -179,46 +202,36 @@ export async function startService(given: Config, overrides: ServiceOverrides = 
   const { config, container, logger, changeFeed } = core;
   let stopping: Promise<void> | undefined;
   const app = buildApp(container, config, () => stopping === undefined);
-  let server: Server;
+  const handle = app.callback();
+  // Koa answers its own errors; the promise it returns has nothing left to report.
+  const http = createHttpServer((request, response) => void handle(request, response), {
+    headersTimeoutMs: config.headersTimeoutMs,
+    requestTimeoutMs: REQUEST_TIMEOUT_MS,
+    maxConnections: config.maxConnections ?? defaultMaxConnections(config),
+    // Behind a trusted proxy every client comes from the proxy's address: the proxy limits its clients.
+    maxConnectionsPerClient: config.trustProxy ? undefined : config.maxConnectionsPerClient,
+    headers: helmetHeaders(API_HEADERS),
+    logger,
+  });
+  let address: AddressInfo;
   try {
-    server = await new Promise<Server>((resolveListening, reject) => {
-      const listening = app.listen(config.port, config.host, () => resolveListening(listening));
-      listening.once('error', reject);
-    });
+    address = await http.listen(config.port, config.host);
   } catch (error) {
     await core.close();
     throw error;
   }
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
-  const sockets = new Set<Socket>();
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
-  const { port } = server.address() as AddressInfo;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  logger.info('listening', { host: config.host, port });
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+  logger.info('listening', { host: config.host, port: address.port });
 
   const stop = async (drainMs: number): Promise<void> => {
-    server.on('request', (_request, response: ServerResponse) => response.setHeader('Connection', 'close'));
-    // What had arrived when the stop began is taken in first: connections waiting in the listen backlog are accepted
-    // on the event loop's next turn, and the requests already sent on them are read on the turn after. Closing the
-    // listener or the idle connections before that would reset requests the clients have already sent.
-    for (let turn = 0; turn < 2; turn += 1) await new Promise((resolveTurn) => setImmediate(resolveTurn));
-    const closed = new Promise<void>((resolveClosed) => server.close(() => resolveClosed()));
-    server.closeIdleConnections();
-    const deadline = new Promise<void>((resolveDeadline) => setTimeout(resolveDeadline, drainMs).unref());
-    await Promise.race([closed, deadline]);
-    for (const socket of sockets) socket.destroy();
-    await closed;
+    await http.stop(drainMs);
     await core.close();
   };
 
   return {
     url,
-    server,
+    server: http.server,
     container,
     config,
     logger,

@@ -634,6 +634,8 @@ describe('HTTP: a burst of failed logins on a healthy database gets no 503 (issu
         DATABASE_URL: proxy.uriFor(database.uri),
         DATABASE_POOL_SIZE: '20',
         DATABASE_CONNECT_TIMEOUT: '2s',
+        // The burst comes from one address, over one connection a request.
+        MAX_CONNECTIONS_PER_CLIENT: '1000',
         // Hashing is not what this is about: every login is let through the hashing queue.
         HASH_QUEUE_DEPTH: '10000',
         HASH_QUEUE_MAX_WAIT: '120s',

@@ -85,6 +85,9 @@ const schema = z.object({
   REGISTRATION_RATE_LIMIT: integer(1, 100000).default('20'),
   REFRESH_RATE_LIMIT: integer(1, 100000).default('60'),
   TRUST_PROXY: z.enum(['true', 'false', '1', '0', '']).default('false'),
+  HEADERS_TIMEOUT: duration('10s').default('10s'),
+  MAX_CONNECTIONS: optionalText.pipe(integer(1, 1_000_000).optional()),
+  MAX_CONNECTIONS_PER_CLIENT: integer(1, 1_000_000).default('100'),
   BODY_LIMIT: z
     .string()
     .regex(/^\d+(b|kb|mb)?$/i, 'must be a size like 10kb or 1mb')
@@ -145,6 +148,12 @@ export interface Config {
   /** Take the client address from X-Forwarded-For (only behind a proxy that sets it). */
   readonly trustProxy: boolean;
   readonly bodyLimit: string;
+  /** How long a client may take to send a request's headers (408 after). */
+  readonly headersTimeoutMs: number;
+  /** Connections open at once; undefined: derived from the process's descriptor limit. */
+  readonly maxConnections: number | undefined;
+  /** Connections open at once from one client address (not applied behind a trusted proxy). */
+  readonly maxConnectionsPerClient: number;
   readonly logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
   readonly logstash: { readonly host: string; readonly port: number } | undefined;
   /** `'*'` or an allow-list of exact origins. */
@@ -229,6 +238,9 @@ export function loadConfig(
     }),
     trustProxy: c.TRUST_PROXY === 'true' || c.TRUST_PROXY === '1',
     bodyLimit: c.BODY_LIMIT,
+    headersTimeoutMs: c.HEADERS_TIMEOUT * 1000,
+    maxConnections: c.MAX_CONNECTIONS,
+    maxConnectionsPerClient: c.MAX_CONNECTIONS_PER_CLIENT,
     logLevel: c.LOG_LEVEL,
     logstash:
       c.LOGSTASH_HOST === undefined ? undefined : Object.freeze({ host: c.LOGSTASH_HOST, port: c.LOGSTASH_PORT }),
