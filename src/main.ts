@@ -44,7 +44,9 @@ async function serve(config: Config): Promise<void> {
     }
   };
   process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
+  // A terminal's Ctrl-C reaches the whole process group: the supervisor takes it and sends this process SIGTERM, so
+  // SIGINT here is not counted again (two Ctrl-C would otherwise make three signals and force the exit).
+  process.on('SIGINT', () => undefined);
 }
 
 const config = configOrExit();

@@ -54,6 +54,9 @@ export async function supervise(given: Config, environment: NodeJS.ProcessEnv): 
       });
       logger.info('embedded PostgreSQL started', { data_dir: given.dataDir });
       workerEnv.DATABASE_URL = embedded.connectionUri;
+      // However this process ends (a crash, a forced exit), its PostgreSQL is not left running.
+      const started = embedded;
+      process.once('exit', () => started.stopNow());
     }
   } catch (error) {
     await embedded?.stop().catch(() => undefined);
@@ -129,6 +132,11 @@ export async function supervise(given: Config, environment: NodeJS.ProcessEnv): 
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  process.on('uncaughtException', (error) => {
+    logger.error('supervisor failed', { err: error.message });
+    for (const worker of aliveWorkers()) worker.process.kill('SIGTERM');
+    process.exit(1);
+  });
 
   for (let index = 0; index < given.workers; index += 1) fork();
 }

@@ -142,8 +142,13 @@ async function getOnNewConnection(port: number, path: string): Promise<number | 
   }
 }
 
-/** How many requests the service has started on (its debug `request started` lines). */
-const started = (stdout: string) => messages(stdout).filter((message) => message === 'request started').length;
+/** How many POST requests the service has started on (its debug `request started` lines). */
+const started = (stdout: string) =>
+  stdout
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as { msg: string; method?: string })
+    .filter((record) => record.msg === 'request started' && record.method === 'POST').length;
 
 const messages = (stdout: string) =>
   stdout
@@ -226,7 +231,7 @@ describe('SIGTERM with requests in flight (node --import tsx src/main.ts, extern
     ].map((request) => ({ request, connection: connection(service.port) }));
     await Promise.all(inFlight.map(({ request, connection }) => connection.send(request)));
     await until(
-      async () => started(service.output.stdout) - startedBefore === inFlight.length,
+      async () => started(service.output.stdout) - startedBefore >= inFlight.length,
       'the service has read every in-flight request',
     );
     expect(await backends(), 'the service holds pooled connections').to.be.greaterThan(0);
@@ -324,4 +329,41 @@ describe('SIGTERM with requests in flight (node --import tsx src/main.ts, extern
       );
     },
   );
+
+  it('is not held hostage by a half-sent request: SIGTERM closes it at once and exits 0', async () => {
+    const service = await start();
+    const halfSent = connection(service.port);
+    await halfSent.send('POST /api/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 500\r\n\r\n{"user');
+    const idle = connection(service.port);
+    await idle.send(httpRequest('GET', '/api/health'));
+    await idle.answered(1);
+    service.child.kill('SIGTERM');
+    expect(await exitWithin(service, EXIT_BOUND_MS)).to.deep.equal({ code: 0, signal: null });
+    const logged = messages(service.output.stdout);
+    expect(logged, 'closed at once, not when the drain deadline passed').to.not.include(
+      'drain deadline passed: cutting the connections left',
+    );
+    expect(logged).to.not.include('shutdown deadline passed: exiting');
+    await until(async () => halfSent.socket.destroyed && idle.socket.destroyed, 'both connections are closed');
+  });
+
+  it('lets a repeated SIGTERM not cut the drain short: the in-flight logins are answered, and it exits 0', async () => {
+    const service = await start();
+    const startedBefore = started(service.output.stdout);
+    const inFlight = Array.from({ length: 4 }, () => connection(service.port));
+    await Promise.all(inFlight.map((client) => client.send(login)));
+    await until(
+      async () => started(service.output.stdout) - startedBefore >= inFlight.length,
+      'the service has read every in-flight request',
+    );
+    service.child.kill('SIGTERM');
+    await until(async () => messages(service.output.stdout).includes('shutting down'), 'the service took the signal');
+    service.child.kill('SIGTERM');
+    const answers = await Promise.all(inFlight.map((client) => client.answered(1)));
+    expect(answers.map((result) => result.answers[0]?.status ?? result.error ?? 'no answer')).to.deep.equal([
+      200, 200, 200, 200,
+    ]);
+    expect(await exitWithin(service, EXIT_BOUND_MS)).to.deep.equal({ code: 0, signal: null });
+    expect(messages(service.output.stdout).some((message) => /^already shutting down/.test(message))).to.equal(true);
+  });
 });

@@ -37,9 +37,12 @@ const TIMEOUT_CHECK_INTERVAL_MS = 1000;
 
 interface Connection {
   readonly client: string;
-  /** Requests received on it and not yet answered. */
-  active: number;
+  /** Requests received on it (their headers at least) and not yet answered. */
+  readonly requests: Set<IncomingMessage>;
 }
+
+/** In progress: a request fully received and not yet answered (one still being sent counts as nothing). */
+const inProgress = (connection: Connection) => [...connection.requests].some((request) => request.complete);
 
 /** The flask-praetorian error body, written by hand where no Koa context exists (a connection, a parse error). */
 function errorAnswer(
@@ -129,7 +132,7 @@ export function createHttpServer(handler: RequestListener, options: HttpServerOp
       socket.write(refusal, () => socket.destroy());
       return;
     }
-    const connection: Connection = { client, active: 0 };
+    const connection: Connection = { client, requests: new Set() };
     connections.set(socket, connection);
     perClient.set(client, fromClient + 1);
     socket.once('close', () => release(socket, connection));
@@ -137,12 +140,12 @@ export function createHttpServer(handler: RequestListener, options: HttpServerOp
 
   server.on('request', (request: IncomingMessage, response: ServerResponse) => {
     const connection = connections.get(request.socket);
-    if (connection) connection.active += 1;
+    connection?.requests.add(request);
     if (stopping !== undefined) response.setHeader('Connection', 'close');
     response.once('close', () => {
       if (!connection) return;
-      connection.active -= 1;
-      if (stopping !== undefined && connection.active === 0) request.socket.destroySoon();
+      connection.requests.delete(request);
+      if (stopping !== undefined && connection.requests.size === 0) request.socket.destroySoon();
     });
     handler(request, response);
   });
@@ -168,10 +171,17 @@ export function createHttpServer(handler: RequestListener, options: HttpServerOp
     for (let turn = 0; turn < 2; turn += 1) await new Promise((resolveTurn) => setImmediate(resolveTurn));
     closing = true;
     const closed = new Promise<void>((resolveClosed) => server.close(() => resolveClosed()));
-    // Idle and half-sent connections have nothing in progress: closed at once, not waited for.
-    for (const [socket, connection] of connections) if (connection.active === 0) socket.destroy();
+    // Idle connections, and requests still being sent (headers or body), have nothing in progress: closed at once.
+    for (const [socket, connection] of connections) if (!inProgress(connection)) socket.destroy();
+    let drained = false;
     const deadline = new Promise<void>((resolveDeadline) => setTimeout(resolveDeadline, drainMs).unref());
-    await Promise.race([closed, deadline]);
+    await Promise.race([closed.then(() => (drained = true)), deadline]);
+    if (!drained) {
+      options.logger.warn('drain deadline passed: cutting the connections left', {
+        event: 'drain_deadline',
+        connections: connections.size,
+      });
+    }
     for (const socket of connections.keys()) socket.destroy();
     await closed;
     options.logger.info('http server closed', { event: 'http_closed' });
