@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
+import { parse } from 'yaml';
 
 const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
 const composeFile = join(projectRoot, 'docker-compose.yml');
@@ -48,20 +49,79 @@ function serviceBlocks(normalizedYaml: string): Map<string, string> {
   return new Map([...blocks].map(([name, body]) => [name, body.join('\n')]));
 }
 
-/** Published host ports of a service block: long syntax, `published: 8000` (quoted by Compose v2). */
-function publishedPorts(block: string | undefined): number[] {
-  return [...(block ?? '').matchAll(/^\s+-?\s*published:\s*["']?(\d+)["']?\s*$/gm)].map(([, port]) => Number(port));
+/** The parts of a service in `docker-compose config` output these tests read (Compose 1.29 and v2 renderings). */
+interface ComposeService {
+  image?: string;
+  entrypoint?: string[] | string;
+  environment?: Record<string, string | null>;
+  ports?: (string | { host_ip?: string; published?: string | number; target?: string | number })[];
+  volumes?: (string | { type?: string; source?: string; target?: string; read_only?: boolean })[];
+  depends_on?: string[] | Record<string, { condition?: string }>;
+  healthcheck?: { test?: string[] | string };
+  restart?: string;
 }
+
+interface PublishedPort {
+  /** Undefined: every interface. */
+  hostIp: string | undefined;
+  published: number;
+  target: number;
+}
+
+/**
+ * Published ports of a service. Compose 1.29 renders `"8000:8000"` in the long syntax (`published: 8000`) but keeps a
+ * host address in the short one (`127.0.0.1:9200:9200/tcp`); Compose v2 renders `host_ip` in the long syntax.
+ */
+function publishedPorts(service: ComposeService | undefined): PublishedPort[] {
+  return (service?.ports ?? []).map((port) => {
+    if (typeof port === 'string') {
+      const [target, published, ...host] = port
+        .replace(/\/\w+$/, '')
+        .split(':')
+        .reverse();
+      return {
+        hostIp: host.reverse().join(':') || undefined,
+        published: Number(published ?? target),
+        target: Number(target),
+      };
+    }
+    return { hostIp: port.host_ip || undefined, published: Number(port.published), target: Number(port.target) };
+  });
+}
+
+/** Bind mounts of a service: `host:container[:ro]` (1.29) or `{type: bind, source, target, read_only}` (v2). */
+function bindMounts(service: ComposeService | undefined): { source: string; target: string; readOnly: boolean }[] {
+  return (service?.volumes ?? []).flatMap((volume) => {
+    if (typeof volume !== 'string') {
+      return volume.type === 'bind'
+        ? [{ source: volume.source ?? '', target: volume.target ?? '', readOnly: volume.read_only === true }]
+        : [];
+    }
+    const [source = '', target = '', mode = ''] = volume.split(':');
+    return source.startsWith('/') ? [{ source, target, readOnly: mode.split(',').includes('ro') }] : [];
+  });
+}
+
+const dependencyCondition = (service: ComposeService | undefined, dependency: string) =>
+  Array.isArray(service?.depends_on) ? undefined : service?.depends_on?.[dependency]?.condition;
+
+const healthTest = (service: ComposeService | undefined) =>
+  ([] as string[]).concat(service?.healthcheck?.test ?? []).join(' ');
 
 /** Body of the first `name { ... }` block of a Logstash pipeline; braces inside quoted strings do not count. */
 function pluginBlock(pipeline: string, name: string): string | undefined {
-  const start = new RegExp(`\\b${name}\\s*\\{`).exec(pipeline);
+  return blockAt(pipeline, new RegExp(`\\b${name}\\s*\\{`))?.body;
+}
+
+/** Body of the `{ ... }` block opened by the first match of `header`, and the index just past its closing brace. */
+function blockAt(text: string, header: RegExp): { body: string; end: number } | undefined {
+  const start = header.exec(text);
   if (start === null) return undefined;
   const bodyStart = start.index + start[0].length;
   let depth = 1;
   let quote: string | undefined;
-  for (let i = bodyStart; i < pipeline.length; i += 1) {
-    const char = pipeline[i];
+  for (let i = bodyStart; i < text.length; i += 1) {
+    const char = text[i];
     if (quote !== undefined) {
       if (char === '\\') i += 1;
       else if (char === quote) quote = undefined;
@@ -71,7 +131,7 @@ function pluginBlock(pipeline: string, name: string): string | undefined {
       depth += 1;
     } else if (char === '}') {
       depth -= 1;
-      if (depth === 0) return pipeline.slice(bodyStart, i);
+      if (depth === 0) return { body: text.slice(bodyStart, i), end: i + 1 };
     }
   }
   return undefined;
@@ -118,19 +178,29 @@ describe('docker-compose stack (SPEC §7)', function () {
     const services = compose(['config', '--services'], env);
     expect(services.stdout.split('\n').filter(Boolean).sort()).to.deep.equal([
       'elasticsearch',
+      'elk-setup',
       'kibana',
       'logstash',
+      'mailpit',
       'postgres',
       'server',
     ]);
 
     const blocks = serviceBlocks(config);
-    expect(publishedPorts(blocks.get('server'))).to.have.members([8000]);
-    expect(publishedPorts(blocks.get('logstash'))).to.have.members([5000, 5044, 9600]);
-    expect(publishedPorts(blocks.get('elasticsearch'))).to.have.members([9200, 9300]);
-    expect(publishedPorts(blocks.get('kibana'))).to.have.members([5601]);
-    const allPublished = [...blocks.values()].flatMap(publishedPorts);
+    const parsed = parse(config) as { services: Record<string, ComposeService> };
+    const published = (name: string) => publishedPorts(parsed.services[name]).map((port) => port.published);
+    expect(published('server')).to.have.members([8000]);
+    expect(published('logstash')).to.have.members([5000, 5044, 9600]);
+    expect(published('elasticsearch')).to.have.members([9200, 9300]);
+    expect(published('kibana')).to.have.members([5601]);
+    const allPublished = Object.values(parsed.services).flatMap((service) =>
+      publishedPorts(service).map((port) => port.published),
+    );
     expect(allPublished).to.include.members([8000, 5000, 5044, 9600, 9200, 9300, 5601]);
+    for (const service of Object.values(parsed.services)) {
+      for (const port of publishedPorts(service))
+        expect(port.published, 'published on its own number').to.equal(port.target);
+    }
 
     const server = blocks.get('server') ?? '';
     expect(server).to.include(`JWT_SECRET: ${DUMMY_SECRET}`);
@@ -180,10 +250,103 @@ describe('docker-compose stack (SPEC §7)', function () {
     expect(beats, 'beats input').to.be.a('string');
     expect(beats).to.match(/\bport\s*=>\s*5044\b/);
 
-    const elasticsearch = pluginBlock(output, 'elasticsearch');
-    expect(elasticsearch, 'elasticsearch output').to.be.a('string');
+    // Each input names its stream; the outputs branch on it: app logs and Beats events go to separate indices.
+    expect(tcp).to.match(/add_field\s*=>\s*\{\s*"\[@metadata\]\[stream\]"\s*=>\s*"app"\s*\}/);
+    expect(beats).to.match(/add_field\s*=>\s*\{\s*"\[@metadata\]\[stream\]"\s*=>\s*"beats"\s*\}/);
+    const appBranch = blockAt(output, /\bif\s*\[@metadata\]\[stream\]\s*==\s*"app"\s*\{/);
+    expect(appBranch, 'output branch for the app stream').to.not.equal(undefined);
+    const elasticsearch = pluginBlock(appBranch?.body ?? '', 'elasticsearch');
+    expect(elasticsearch, 'elasticsearch output of the app stream').to.be.a('string');
     expect(elasticsearch).to.match(/hosts\s*=>\s*\[?\s*"http:\/\/elasticsearch:9200"/);
-    expect(elasticsearch).to.match(/index\s*=>\s*"jwt-login-%\{\+YYYY\.MM\.dd\}"/);
+    expect(elasticsearch).to.match(/index\s*=>\s*"jwt-login-logs-%\{\+YYYY\.MM\.dd\}"/);
+
+    const elseBranch = blockAt(output.slice(appBranch?.end ?? output.length), /^\s*else\s*\{/);
+    expect(elseBranch, 'else branch (Beats) right after it').to.not.equal(undefined);
+    const beatsOutput = pluginBlock(elseBranch?.body ?? '', 'elasticsearch');
+    expect(beatsOutput, 'elasticsearch output of the else (Beats) branch').to.be.a('string');
+    expect(beatsOutput).to.match(/hosts\s*=>\s*\[?\s*"http:\/\/elasticsearch:9200"/);
+    expect(beatsOutput).to.match(/index\s*=>\s*"beats-%\{\+YYYY\.MM\.dd\}"/);
+
+    // The outputs install the index templates of elk/, which logstash mounts read-only where the pipeline reads them.
+    const parsed = parse(rendered.stdout) as { services: Record<string, ComposeService> };
+    const templates = bindMounts(parsed.services.logstash).find(
+      (mount) => mount.source === join(projectRoot, 'elk', 'elasticsearch', 'index-templates'),
+    );
+    expect(templates?.readOnly, 'elk/elasticsearch/index-templates mounted read-only').to.equal(true);
+    for (const branch of [elasticsearch, beatsOutput]) {
+      const path = /\btemplate\s*=>\s*"([^"]+)"/.exec(branch ?? '')?.[1] ?? '';
+      expect(path.startsWith(`${templates?.target ?? '(not mounted)'}/`), `${path} inside the mount`).to.equal(true);
+      expect(readFileSync(join(templates?.source ?? '', path.split('/').pop() ?? ''), 'utf8')).to.include(
+        '"index_patterns"',
+      );
+    }
+  });
+
+  it('publishes Elasticsearch, Logstash, Kibana and Mailpit on 127.0.0.1 only, the API on every interface', () => {
+    const rendered = compose(['config'], { ...baseEnv(), JWT_SECRET: DUMMY_SECRET });
+    expect(rendered.status, rendered.stderr).to.equal(0);
+    const { services } = parse(rendered.stdout) as { services: Record<string, ComposeService> };
+
+    for (const name of ['elasticsearch', 'logstash', 'kibana', 'mailpit']) {
+      const ports = publishedPorts(services[name]);
+      expect(ports, `${name} publishes ports`).to.not.be.empty;
+      for (const port of ports) expect(port.hostIp, `${name} ${port.published}`).to.equal('127.0.0.1');
+    }
+    expect(publishedPorts(services.mailpit).map((port) => port.published)).to.have.members([8025, 1025]);
+    expect(publishedPorts(services.server)).to.deep.equal([{ hostIp: undefined, published: 8000, target: 8000 }]);
+    for (const name of ['postgres', 'elk-setup']) expect(publishedPorts(services[name]), name).to.deep.equal([]);
+  });
+
+  it('starts the server once Logstash is healthy, with health checks for Logstash and Kibana', () => {
+    const rendered = compose(['config'], { ...baseEnv(), JWT_SECRET: DUMMY_SECRET });
+    expect(rendered.status, rendered.stderr).to.equal(0);
+    const { services } = parse(rendered.stdout) as { services: Record<string, ComposeService> };
+
+    expect(dependencyCondition(services.server, 'logstash')).to.equal('service_healthy');
+    expect(dependencyCondition(services.server, 'postgres')).to.equal('service_healthy');
+    expect(dependencyCondition(services.logstash, 'elasticsearch')).to.equal('service_healthy');
+    expect(dependencyCondition(services.kibana, 'elasticsearch')).to.equal('service_healthy');
+
+    const logstash = healthTest(services.logstash);
+    expect(logstash).to.match(/^CMD-SHELL curl -fsS http:\/\/localhost:9600\/_node\/pipelines\/main \|/);
+    const kibana = healthTest(services.kibana);
+    expect(kibana).to.match(/^CMD-SHELL curl -fsS http:\/\/localhost:5601\/api\/status \|/);
+    expect(kibana).to.include('"available"');
+    expect(healthTest(services.elasticsearch)).to.include('_cluster/health');
+    expect(healthTest(services.mailpit)).to.include('readyz');
+  });
+
+  it('runs elk-setup once Elasticsearch and Kibana are healthy, with elk/ mounted read-only', () => {
+    const rendered = compose(['config'], { ...baseEnv(), JWT_SECRET: DUMMY_SECRET });
+    expect(rendered.status, rendered.stderr).to.equal(0);
+    const { services } = parse(rendered.stdout) as { services: Record<string, ComposeService> };
+    const setup = services['elk-setup'];
+
+    expect(dependencyCondition(setup, 'elasticsearch')).to.equal('service_healthy');
+    expect(dependencyCondition(setup, 'kibana')).to.equal('service_healthy');
+    expect(setup?.restart).to.equal('no');
+    const elk = bindMounts(setup).find((mount) => mount.source === join(projectRoot, 'elk'));
+    expect(elk, 'elk/ mounted').to.not.equal(undefined);
+    expect(elk?.readOnly, 'read-only').to.equal(true);
+    expect(([] as string[]).concat(setup?.entrypoint ?? []).join(' ')).to.equal(`/bin/sh ${elk?.target}/setup.sh`);
+    expect(setup?.environment?.ELASTICSEARCH_URL).to.equal('http://elasticsearch:9200');
+    expect(setup?.environment?.KIBANA_URL).to.equal('http://kibana:5601');
+  });
+
+  it('points the server at Mailpit', () => {
+    const rendered = compose(['config'], { ...baseEnv(), JWT_SECRET: DUMMY_SECRET });
+    expect(rendered.status, rendered.stderr).to.equal(0);
+    const { services } = parse(rendered.stdout) as { services: Record<string, ComposeService> };
+
+    expect(services.mailpit?.image).to.match(/^axllent\/mailpit:/);
+    expect(services.server?.environment?.SMTP_URL).to.equal('smtp://mailpit:1025');
+    expect(services.server?.environment?.MAIL_FROM).to.equal('jwt-login <no-reply@jwt-login.local>');
+    expect(dependencyCondition(services.server, 'mailpit')).to.equal('service_started');
+  });
+
+  it('has no obsolete top-level version key', () => {
+    const file = parse(readFileSync(composeFile, 'utf8')) as Record<string, unknown>;
+    expect(Object.keys(file).sort()).to.deep.equal(['services', 'volumes']);
   });
 
   it('refuses to render without JWT_SECRET', () => {
