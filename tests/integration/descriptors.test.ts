@@ -81,6 +81,8 @@ describe(`one client cannot take every file descriptor (ulimit -n ${DESCRIPTORS}
             const socket = net.connect({ host: '127.0.0.1', port, localAddress: '127.0.0.2' });
             hog.push(socket);
             socket.on('error', () => resolve());
+            // Reads (and drops) what it is sent: a paused socket would never see the server's FIN after a refusal.
+            socket.resume();
             // Refused: answered 429 (or 503) and closed, or closed outright; either way it holds no descriptor.
             socket.on('close', () => (refused += 1));
             socket.on('connect', () => {
