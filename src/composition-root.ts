@@ -10,6 +10,7 @@ import { Logger } from './application/ports/logger.js';
 import { OpaqueTokens } from './application/ports/opaque-tokens.js';
 import { PasswordHasher } from './application/ports/password-hasher.js';
 import { RateLimits } from './application/ports/rate-limits.js';
+import { RetentionStore } from './application/ports/retention-store.js';
 import { type ServiceToken, serviceToken } from './application/ports/service-token.js';
 import { SessionRepository } from './application/ports/session-repository.js';
 import { TokenSigner } from './application/ports/token-signer.js';
@@ -23,6 +24,7 @@ import { GetSecret } from './application/use-cases/get-secret.js';
 import { ListUsers } from './application/use-cases/list-users.js';
 import { Logout } from './application/use-cases/logout.js';
 import { RefreshAccessToken } from './application/use-cases/refresh-access-token.js';
+import { PurgeEndedRecords } from './application/use-cases/purge-ended-records.js';
 import { RegisterUser } from './application/use-cases/register-user.js';
 import { RotateRefreshToken } from './application/use-cases/rotate-refresh-token.js';
 import { UpdateUser } from './application/use-cases/update-user.js';
@@ -30,6 +32,7 @@ import { VerifyAccessToken } from './application/use-cases/verify-access-token.j
 import type { ServiceConfig } from './infrastructure/config/config.js';
 import type { PostgresChangeFeed } from './infrastructure/persistence/change-feed.js';
 import { NotifiedAccessState } from './infrastructure/persistence/notified-access-state.js';
+import { PostgresRetentionStore } from './infrastructure/persistence/postgres-retention-store.js';
 import { SlonikSessionRepository } from './infrastructure/persistence/slonik-session-repository.js';
 import { SlonikUserRepository } from './infrastructure/persistence/slonik-user-repository.js';
 import { isDatabaseUnavailable, pingDatabase } from './infrastructure/persistence/pool.js';
@@ -49,6 +52,8 @@ import type { AppState } from './interfaces/http/state.js';
 export interface Runtime {
   readonly config: ServiceConfig;
   readonly pool: SlonikPool;
+  /** A URL for what needs a session of its own (advisory locks, LISTEN): not through a transaction-mode pooler. */
+  readonly directUri: string;
   /** A pg pool on the same database for rate-limiter-flexible's PostgreSQL store (it speaks pg, not slonik). */
   readonly rateLimitPool: pg.Pool;
   readonly logger: Logger;
@@ -62,6 +67,9 @@ export const DatabasePool: ServiceToken<SlonikPool> = serviceToken('DatabasePool
 
 /** Access tokens remembered once verified (about 1 KiB each with their claims). */
 const VERIFIED_TOKENS_HELD = 10_000;
+
+/** The least rest between two purge batches. */
+const PURGE_MIN_PAUSE_MS = 50;
 
 type Newable<T> = abstract new (...args: never[]) => T;
 /** Resolves a dependency by its typed token (or class), so the compiler checks it against the parameter it fills. */
@@ -103,6 +111,14 @@ export function buildContainer(runtime: Runtime): Container {
   const changed = (payload: string) => runtime.changeFeed?.announceLocally(payload);
   provide(UserRepository, (get) => new SlonikUserRepository(get(DatabasePool), changed));
   provide(SessionRepository, (get) => new SlonikSessionRepository(get(DatabasePool), changed));
+  provide(
+    RetentionStore,
+    (get) =>
+      new PostgresRetentionStore(get(DatabasePool), {
+        directUri: runtime.directUri,
+        connectTimeoutMs: config.databaseConnectTimeoutMs,
+      }),
+  );
   provide(AccessState, (get) => {
     const feed = runtime.changeFeed;
     if (!feed || config.accessCacheSize === 0)
@@ -164,6 +180,17 @@ export function buildContainer(runtime: Runtime): Container {
   provide(VerifyAccessToken, (get) => new VerifyAccessToken(get(TokenSigner), get(AccessState), get(Clock)));
   provide(GetSecret, () => new GetSecret());
   provide(Logout, (get) => new Logout(get(SessionRepository), get(Clock), get(Logger)));
+  provide(
+    PurgeEndedRecords,
+    (get) =>
+      new PurgeEndedRecords(
+        get(RetentionStore),
+        get(Clock),
+        get(Logger),
+        { retentionMs: config.purge.retentionMs, batchSize: config.purge.batchSize, minPauseMs: PURGE_MIN_PAUSE_MS },
+        (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      ),
+  );
   provide(ListUsers, (get) => new ListUsers(get(UserRepository)));
   provide(UpdateUser, (get) => new UpdateUser(get(UserRepository), get(SessionRepository), get(Clock), get(Logger)));
   return container;

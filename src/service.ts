@@ -19,6 +19,8 @@ import { PostgresChangeFeed } from './infrastructure/persistence/change-feed.js'
 import { migrate } from './infrastructure/persistence/migrator.js';
 import { QUERY_TIMEOUT_MS, createDatabasePool } from './infrastructure/persistence/pool.js';
 import { createHttpServer } from './interfaces/http/server.js';
+import { PurgeSchedule } from './interfaces/jobs/purge-schedule.js';
+import { PurgeEndedRecords } from './application/use-cases/purge-ended-records.js';
 import { API_HEADERS, helmetHeaders } from './interfaces/http/middleware/security-headers.js';
 
 /** What a caller may replace in the service it starts (tests, the bench, the CLI). */
@@ -143,6 +145,7 @@ export async function startCore(given: Config, overrides: ServiceOverrides = {})
     const container = buildContainer({
       config,
       pool,
+      directUri,
       rateLimitPool,
       logger,
       ...(changeFeed === undefined ? {} : { changeFeed }),
@@ -223,9 +226,14 @@ export async function startService(given: Config, overrides: ServiceOverrides = 
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
   logger.info('listening', { host: config.host, port: address.port });
+  const purge =
+    config.purge.intervalMs === undefined
+      ? undefined
+      : new PurgeSchedule(resolve(container, PurgeEndedRecords), logger, config.purge.intervalMs);
+  purge?.start();
 
   const stop = async (drainMs: number): Promise<void> => {
-    await http.stop(drainMs);
+    await Promise.all([http.stop(drainMs), purge?.stop()]);
     await core.close();
   };
 

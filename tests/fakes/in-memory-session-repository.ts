@@ -5,6 +5,7 @@ import type {
 } from '../../src/application/ports/session-repository.js';
 import { type RevocationReason, type Session, decideRotation } from '../../src/domain/session.js';
 import type { UserId } from '../../src/domain/user.js';
+import type { Purgeable } from '../../src/application/ports/retention-store.js';
 
 interface StoredToken {
   readonly sessionId: string;
@@ -58,6 +59,33 @@ export class InMemorySessionRepository implements SessionRepository {
     const live = [...this.sessions.values()].filter((s) => s.userId === userId && s.revokedAt === null);
     for (const session of live) await this.revoke(session.id, now, reason);
     return live.length;
+  }
+
+  /**
+   * What {@link InMemoryRetentionStore} purges: deletes up to `limit` tokens spent before `endedBefore`, or sessions
+   * that expired or were revoked before it (with their tokens).
+   */
+  deleteEnded(kind: Purgeable, endedBefore: number, limit: number): number {
+    let deleted = 0;
+    if (kind === 'spent refresh tokens') {
+      for (const [hash, token] of this.tokens) {
+        if (deleted === limit) break;
+        if (token.spentAt !== null && token.spentAt < endedBefore) {
+          this.tokens.delete(hash);
+          deleted += 1;
+        }
+      }
+      return deleted;
+    }
+    for (const [id, session] of this.sessions) {
+      if (deleted === limit) break;
+      if (session.expiresAt < endedBefore || (session.revokedAt !== null && session.revokedAt < endedBefore)) {
+        this.sessions.delete(id);
+        for (const [hash, token] of this.tokens) if (token.sessionId === id) this.tokens.delete(hash);
+        deleted += 1;
+      }
+    }
+    return deleted;
   }
 
   /** Test helper: the stored token hashes, to check that no token is kept in clear. */

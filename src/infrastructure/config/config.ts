@@ -79,6 +79,20 @@ const schema = z.object({
     .string()
     .regex(/^(auto|[1-9]\d{0,2})$/, 'must be a number of processes from 1 to 999, or auto (one per core)')
     .default('1'),
+  PURGE_AFTER: duration('7d').default('7d'),
+  PURGE_INTERVAL: z
+    .string()
+    .transform((text, context) => {
+      if (text.trim() === 'off') return undefined;
+      const seconds = parseDurationSeconds(text);
+      if (seconds === null) {
+        context.addIssue({ code: 'custom', message: 'must be a duration like 10m or 1h, or off' });
+        return z.NEVER;
+      }
+      return seconds;
+    })
+    .default('10m'),
+  PURGE_BATCH_SIZE: integer(1, 100_000).default('1000'),
   LOGIN_MAX_FAILURES: integer(1, 1000).default('10'),
   LOGIN_LOCKOUT: duration('15m').default('15m'),
   LOGIN_MAX_FAILURES_PER_IP: integer(1, 100000).default('100'),
@@ -101,6 +115,9 @@ const schema = z.object({
   LOGSTASH_PORT: integer(1, 65535).default('5000'),
   CORS_ORIGINS: z.string().default('*'),
 });
+
+/** Every environment variable the service reads. */
+export const CONFIG_VARIABLES: readonly string[] = Object.freeze(Object.keys(schema.shape));
 
 export interface Config {
   readonly port: number;
@@ -138,6 +155,15 @@ export interface Config {
   };
   /** Server processes sharing the port (node:cluster), each with its own memory and LISTEN connection. */
   readonly workers: number;
+  /**
+   * Spent refresh tokens and ended (expired or revoked) sessions are deleted `retentionMs` after they end, every
+   * `intervalMs` (undefined: never), `batchSize` rows per statement.
+   */
+  readonly purge: {
+    readonly retentionMs: number;
+    readonly intervalMs: number | undefined;
+    readonly batchSize: number;
+  };
   readonly rateLimits: {
     readonly loginFailuresPerUser: number;
     readonly loginLockoutSeconds: number;
@@ -228,6 +254,11 @@ export function loadConfig(
       memoryCost: c.ARGON2_MEMORY_KIB,
       timeCost: c.ARGON2_TIME_COST,
       parallelism: c.ARGON2_PARALLELISM,
+    }),
+    purge: Object.freeze({
+      retentionMs: c.PURGE_AFTER * 1000,
+      intervalMs: c.PURGE_INTERVAL === undefined ? undefined : c.PURGE_INTERVAL * 1000,
+      batchSize: c.PURGE_BATCH_SIZE,
     }),
     rateLimits: Object.freeze({
       loginFailuresPerUser: c.LOGIN_MAX_FAILURES,

@@ -42,6 +42,15 @@ describe('config: loadConfig', () => {
       corsOrigins: '*',
     });
     expect(config.argon2).to.deep.equal({ memoryCost: 65536, timeCost: 3, parallelism: 4 });
+    expect(config.purge).to.deep.equal({ retentionMs: 7 * 86_400_000, intervalMs: 600_000, batchSize: 1000 });
+  });
+
+  it('turns purging off with PURGE_INTERVAL=off', () => {
+    expect(loadConfig({ PURGE_INTERVAL: 'off' }).purge.intervalMs).to.equal(undefined);
+    expect(loadConfig({ PURGE_INTERVAL: '1h', PURGE_AFTER: '1d' }).purge).to.deep.include({
+      intervalMs: 3_600_000,
+      retentionMs: 86_400_000,
+    });
   });
 
   for (const [text, seconds] of [
@@ -89,6 +98,9 @@ describe('config: loadConfig', () => {
     ['JWT_SECRET', { JWT_SECRET: 'x'.repeat(31) }],
     ['DATABASE_URL', { DATABASE_URL: 'mysql://root:hunter2@db/app', JWT_SECRET: SECRET }],
     ['LOG_LEVEL', { LOG_LEVEL: 'loud' }],
+    ['PURGE_INTERVAL', { PURGE_INTERVAL: 'never' }],
+    ['PURGE_AFTER', { PURGE_AFTER: 'off' }],
+    ['PURGE_BATCH_SIZE', { PURGE_BATCH_SIZE: '0' }],
     ['CORS_ORIGINS', { CORS_ORIGINS: 'not-an-origin' }],
     ['CORS_ORIGINS', { CORS_ORIGINS: 'https://ok.example.com,app.example.com' }],
   ];
