@@ -17,6 +17,7 @@ import {
 } from './infrastructure/persistence/embedded-database.js';
 import { PostgresChangeFeed } from './infrastructure/persistence/change-feed.js';
 import { migrate } from './infrastructure/persistence/migrator.js';
+import { rekeyUsernames } from './infrastructure/persistence/username-keys.js';
 import { QUERY_TIMEOUT_MS, createDatabasePool } from './infrastructure/persistence/pool.js';
 import { createHttpServer } from './interfaces/http/server.js';
 import { PurgeSchedule } from './interfaces/jobs/purge-schedule.js';
@@ -105,7 +106,7 @@ export async function startCore(given: Config, overrides: ServiceOverrides = {})
 
     // Advisory locks and LISTEN need a session: the direct URL when the main one goes through a pooler.
     const directUri = config.databaseDirectUrl ?? connectionUri;
-    const applied = await migrate(directUri);
+    const applied = await migrate(directUri, undefined, [(client) => rekeyUsernames(client, logger)]);
     if (applied.length > 0) logger.info('migrations applied', { migrations: applied });
 
     const pool = await createDatabasePool({

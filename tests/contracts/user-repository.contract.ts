@@ -90,6 +90,40 @@ export function userRepositoryContract(name: string, harness: UserRepositoryHarn
       expect((await repository.list({ offset: 0, limit: 10 })).total).to.equal(1);
     });
 
+    it('answers UserExists for a name that looks like a taken one: its confusable skeleton is taken (issue 9, point 2)', async () => {
+      const alice = await created(repository, newUser('alice'));
+      const marco = await created(repository, newUser('Marco'));
+      // Cyrillic а (U+0430), і (U+0456), с (U+0441); Greek ο (U+03BF); "rn" for "m"; digit 1 for l.
+      for (const lookalike of [
+        '\u0430lice',
+        'al\u0456ce',
+        'ali\u0441e',
+        'AL\u0406CE',
+        'rnarco',
+        'M\u0430rc\u03bf',
+        'a1ice',
+      ]) {
+        expect(await repository.create(newUser(lookalike)), lookalike).to.deep.equal({
+          ok: false,
+          error: 'UserExists',
+        });
+      }
+      expect((await repository.list({ offset: 0, limit: 10 })).users).to.deep.equal([alice, marco]);
+      // Names that merely share letters are not lookalikes.
+      await created(repository, newUser('alice2'));
+      await created(repository, newUser('malice'));
+    });
+
+    it('folds non-ASCII case itself, whatever the database locale: Émile ~ émile, Δelta ~ δelta (issue 9, point 3)', async () => {
+      const emile = await created(repository, newUser('Émile'));
+      const delta = await created(repository, newUser('Δelta'));
+      expect(await repository.findByUsername('émile')).to.deep.equal(emile);
+      expect(await repository.findByUsername('E\u0301MILE')).to.deep.equal(emile);
+      expect(await repository.findByUsername('δELTA')).to.deep.equal(delta);
+      expect(await repository.create(newUser('émile'))).to.deep.equal({ ok: false, error: 'UserExists' });
+      expect(await repository.create(newUser('δelta'))).to.deep.equal({ ok: false, error: 'UserExists' });
+    });
+
     it('findById answers null for ids that do not exist or cannot exist', async () => {
       const alice = await created(repository, newUser('alice'));
       for (const id of [alice.id + 1000, 0, -1, 2 ** 31, Number.MAX_SAFE_INTEGER]) {

@@ -25,6 +25,28 @@ describe('SlonikUserRepository', function () {
     },
   });
 
+  describe('on a database created with LC_CTYPE=C (lower() folds only ASCII there)', () => {
+    let cDatabase: TestDatabase;
+    before(async () => {
+      cDatabase = await createTestDatabase({ cLocale: true });
+      const ctype = await cDatabase.pool.oneFirst(
+        sql.type(
+          z.object({ ctype: z.string() }),
+        )`SELECT datctype AS ctype FROM pg_database WHERE datname = current_database()`,
+      );
+      expect(ctype).to.equal('C');
+    });
+    after(async () => {
+      await cDatabase?.drop();
+    });
+    userRepositoryContract('SlonikUserRepository, LC_CTYPE=C', {
+      fresh: async () => {
+        await cDatabase.reset();
+        return new SlonikUserRepository(cDatabase.pool);
+      },
+    });
+  });
+
   describe('PostgreSQL specifics', () => {
     let repository: SlonikUserRepository;
     beforeEach(async () => {
@@ -94,7 +116,7 @@ describe('SlonikUserRepository', function () {
       } catch (caught) {
         error = caught;
       }
-      expect((error as { constraint?: string } | undefined)?.constraint).to.equal('users_username_folded_key');
+      expect((error as { constraint?: string } | undefined)?.constraint).to.equal('users_name_key_unique');
       expect(await countUsers()).to.equal(1);
     });
   });

@@ -2,6 +2,7 @@ import type { UserChanges, UserRepository } from '../../src/application/ports/us
 import { type Result, fail, ok } from '../../src/domain/result.js';
 import type { NewUser, User, UserId } from '../../src/domain/user.js';
 import { usernameKey } from '../../src/domain/username.js';
+import { usernameSkeleton } from '../../src/infrastructure/security/username-skeleton.js';
 
 /**
  * Users in a Map. Async like the real store, and returns copies, so a use case that forgets to await or mutates what
@@ -24,6 +25,11 @@ export class InMemoryUserRepository implements UserRepository {
 
   async create(user: NewUser): Promise<Result<User, 'UserExists'>> {
     if (await this.findByUsername(user.username)) return fail('UserExists');
+    const skeleton = usernameSkeleton(usernameKey(user.username));
+    const looksAlike = [...this.users.values()].some(
+      (other) => usernameSkeleton(usernameKey(other.username)) === skeleton,
+    );
+    if (looksAlike) return fail('UserExists');
     const stored: User = { ...user, roles: [...user.roles], id: this.nextId++ };
     this.users.set(stored.id, stored);
     return ok({ ...stored });

@@ -83,6 +83,67 @@ describe('HTTP: POST /api/registration', () => {
     });
   });
 
+  describe('identifiers, not look-alikes (issue 9, points 2 and 3)', () => {
+    const invisible: [string, RegExp][] = [
+      ['\u3164', /U\+3164: an invisible/],
+      ['\u2800', /U\+2800: a symbol/],
+      ['\u034f', /U\+034F: an invisible/],
+      ['\ufe0f', /U\+FE0F: an invisible/],
+      ['\u{e0100}', /U\+E0100: an invisible/],
+      ['\u115f', /U\+115F: an old Hangul jamo or Hangul filler/],
+      ['\u180b', /U\+180B: an invisible/],
+      ['\u17b4', /U\+17B4: an invisible/],
+      ['\u202e', /U\+202E: a bidirectional control/],
+      ['\u0378', /U\+0378: an unassigned code point/],
+    ];
+    for (const [suffix, rule] of invisible) {
+      const code = suffix.codePointAt(0)!.toString(16).toUpperCase();
+      it(`refuses an existing name plus U+${code} with 400 naming the rule`, async () => {
+        const { username } = await registerUser(app);
+        const copy = `${username}${suffix}`;
+        await expectError(await register({ username: copy, password: strongPassword() }), 400, 'ValidationError', rule);
+        const rows = await app.database.pool.query(sql.unsafe`SELECT 1 FROM users WHERE username = ${copy}`);
+        expect(rows.rowCount, 'no second account').to.equal(0);
+      });
+    }
+
+    it("takes a name whose confusable skeleton is an existing user's (Cyrillic і, с and Greek ο): 409", async () => {
+      const username = `nicolo_${Date.now()}${Math.floor(Math.random() * 1e6)}`;
+      await registerUser(app, { username });
+      const lookalikes = [
+        username.replace('i', '\u0456'),
+        username.replace('c', '\u0441'),
+        username.replace('o', '\u03bf'),
+        username.replace('i', '\u0456').replace('o', '\u03bf'),
+      ];
+      for (const lookalike of lookalikes) {
+        expect(lookalike).to.not.equal(username);
+        await expectError(
+          await register({ username: lookalike, password: strongPassword() }),
+          409,
+          'UserExistsError',
+          /taken/,
+        );
+      }
+    });
+
+    it('folds case in the application: Émile/émile and Δelta/δelta are one account each', async () => {
+      const suffix = Math.floor(Math.random() * 1e9).toString();
+      for (const [first, second] of [
+        [`Émile${suffix}`, `émile${suffix}`],
+        [`Δelta${suffix}`, `δelta${suffix}`],
+      ]) {
+        await registerUser(app, { username: first });
+        await expectError(
+          await register({ username: second, password: strongPassword() }),
+          409,
+          'UserExistsError',
+          /taken/,
+        );
+      }
+    });
+  });
+
   describe('success', () => {
     it('answers 201 with a Bearer access token that expires in 900 s by default', async () => {
       const response = await register({ username: uniqueName(), password: strongPassword() });
@@ -244,7 +305,7 @@ describe('HTTP: POST /api/registration', () => {
       [
         'a control character in the username',
         () => ({ username: `bad\u0007${uniqueName()}`, password: strongPassword() }),
-        /username.*printable/,
+        /^username must not contain U\+0007: a control character$/,
       ],
       ['a missing password', () => ({ username: uniqueName() }), /password/],
       ['a non-string password', () => ({ username: uniqueName(), password: 1234567890 }), /password.*string/],

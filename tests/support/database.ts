@@ -10,6 +10,8 @@ import {
   startEmbeddedDatabase,
 } from '../../src/infrastructure/persistence/embedded-database.js';
 import { migrate } from '../../src/infrastructure/persistence/migrator.js';
+import { rekeyUsernames } from '../../src/infrastructure/persistence/username-keys.js';
+import { MemoryLogger } from '../fakes/memory-logger.js';
 import { createDatabasePool } from '../../src/infrastructure/persistence/pool.js';
 
 /**
@@ -65,13 +67,17 @@ export interface TestDatabase {
 }
 
 /** A fresh database with every migration applied, and a pool on it. */
-export async function createTestDatabase(options: { connectionTimeoutMs?: number } = {}): Promise<TestDatabase> {
+export async function createTestDatabase(
+  options: { connectionTimeoutMs?: number; cLocale?: boolean } = {},
+): Promise<TestDatabase> {
   const name = `jwt_login_test_${randomBytes(6).toString('hex')}`;
   const { adminUri } = await (server ??= startServer());
-  await admin((client) => client.query(`CREATE DATABASE ${name}`));
+  // LC_CTYPE=C: lower() folds only ASCII there, the case the application's own folding is for (issue 9, point 3).
+  const locale = options.cLocale ? " TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'" : '';
+  await admin((client) => client.query(`CREATE DATABASE ${name}${locale}`));
   created.push(name);
   const uri = withDatabase(adminUri, name);
-  await migrate(uri);
+  await migrate(uri, undefined, [(client) => rekeyUsernames(client, new MemoryLogger())]);
   const pool = await createDatabasePool({
     connectionUri: uri,
     connectionTimeoutMs: options.connectionTimeoutMs ?? 5000,

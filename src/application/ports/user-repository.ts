@@ -5,7 +5,7 @@ import type { Result } from '../../domain/result.js';
 export const UserRepository: ServiceToken<UserRepository> = serviceToken('UserRepository');
 export interface UserRepository {
   /**
-   * Finds the user whose username equals `username` after NFKC and lower-casing ({@link usernameKey}).
+   * Finds the user whose username has the same key as `username` (`usernameKey` of src/domain/username.ts).
    * @returns the user, or null when there is none.
    */
   findByUsername(username: string): Promise<User | null>;
@@ -13,8 +13,8 @@ export interface UserRepository {
   findById(id: UserId): Promise<User | null>;
   /**
    * Stores a new user.
-   * @returns the stored user with its id, or `UserExists` when the username (compared as in findByUsername) is taken,
-   *   also when another request takes it at the same moment.
+   * @returns the stored user with its id, or `UserExists` when the username is taken: another user's has the same key,
+   *   or the same confusable skeleton (UTS #39: it looks the same); also when another request takes it at that moment.
    */
   create(user: NewUser): Promise<Result<User, 'UserExists'>>;
   /** Replaces the password hash of an existing user (rehash at login). Does nothing when the user is gone. */

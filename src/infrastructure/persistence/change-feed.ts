@@ -65,8 +65,13 @@ export class PostgresChangeFeed {
     return this.up;
   }
 
-  subscribe(subscriber: ChangeSubscriber): void {
+  /** Subscribers hear in the order they subscribed. @returns a function that unsubscribes. */
+  subscribe(subscriber: ChangeSubscriber): () => void {
     this.subscribers.push(subscriber);
+    return () => {
+      const index = this.subscribers.indexOf(subscriber);
+      if (index >= 0) this.subscribers.splice(index, 1);
+    };
   }
 
   /**

@@ -6,13 +6,22 @@ const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
 /** Any fixed number; two instances starting together serialize on it. */
 const MIGRATION_LOCK_KEY = 7_251_001;
 
+/** Data work that needs the schema's latest shape and the application's code, run after the migrations. */
+export type MaintenanceStep = (client: pg.Client) => Promise<unknown>;
+
 /**
  * Applies the `.sql` files in `migrations/` that have not been applied, in name order, each in its own transaction,
  * recording each in `schema_migrations`. Safe to run twice and from two processes at once (advisory lock).
  * Uses a plain pg client because a migration file holds several statements, which slonik refuses by design.
+ * @param afterwards run in order once the migrations are applied, still under the lock (on every call, not only when
+ *   a migration was applied: they are for rows that other tools may write at any time).
  * @returns the names of the migrations applied by this call.
  */
-export async function migrate(connectionUri: string, directory: string = MIGRATIONS_DIR): Promise<string[]> {
+export async function migrate(
+  connectionUri: string,
+  directory: string = MIGRATIONS_DIR,
+  afterwards: readonly MaintenanceStep[] = [],
+): Promise<string[]> {
   const files = (await readdir(directory)).filter((name) => name.endsWith('.sql')).sort();
   const client = new pg.Client({ connectionString: connectionUri, connectionTimeoutMillis: 10_000 });
   await client.connect();
@@ -41,6 +50,7 @@ export async function migrate(connectionUri: string, directory: string = MIGRATI
         });
       }
     }
+    for (const step of afterwards) await step(client);
     return pending;
   } finally {
     await client.end();

@@ -3,11 +3,13 @@ import { z } from 'zod';
 import type { UserChanges, UserRepository } from '../../application/ports/user-repository.js';
 import { type Result, fail, ok } from '../../domain/result.js';
 import type { NewUser, User, UserId } from '../../domain/user.js';
+import { usernameKey } from '../../domain/username.js';
 import { formatRoleList } from '../praetorian-roles.js';
+import { usernameSkeleton } from '../security/username-skeleton.js';
 import { USER_COLUMNS, toUser, userRow } from './user-mapper.js';
 
-/** The seed's exact-match constraint and our folded-form index. */
-const USERNAME_CONSTRAINTS = new Set(['users_username_key', 'users_username_folded_key']);
+/** The seed's exact-match constraint, and the unique indexes on the name's key and on its confusable skeleton. */
+const USERNAME_CONSTRAINTS = new Set(['users_username_key', 'users_name_key_unique', 'users_name_skeleton_unique']);
 
 /** `serial` ids are PostgreSQL integers; anything else names no row (and would fail the query). */
 const isRowId = (id: number) => Number.isSafeInteger(id) && id >= 1 && id <= 2_147_483_647;
@@ -27,8 +29,7 @@ export class SlonikUserRepository implements UserRepository {
     // PostgreSQL text cannot hold NUL, so no stored username has one (and the query would fail).
     if (username.includes('\u0000')) return null;
     const row = await this.pool.maybeOne(sql.type(userRow)`
-      SELECT ${USER_COLUMNS} FROM users
-      WHERE lower(normalize(username, NFKC)) = lower(normalize(${username}, NFKC))`);
+      SELECT ${USER_COLUMNS} FROM users WHERE username_key = ${usernameKey(username)}`);
     return row && toUser(row);
   }
 
@@ -39,10 +40,12 @@ export class SlonikUserRepository implements UserRepository {
   }
 
   async create(user: NewUser): Promise<Result<User, 'UserExists'>> {
+    const key = usernameKey(user.username);
     try {
       const row = await this.pool.one(sql.type(userRow)`
-        INSERT INTO users (username, password, roles, is_active)
-        VALUES (${user.username}, ${user.passwordHash}, ${formatRoleList(user.roles)}, ${user.isActive})
+        INSERT INTO users (username, username_key, username_skeleton, password, roles, is_active)
+        VALUES (${user.username}, ${key}, ${usernameSkeleton(key)}, ${user.passwordHash},
+          ${formatRoleList(user.roles)}, ${user.isActive})
         RETURNING ${USER_COLUMNS}`);
       return ok(toUser(row));
     } catch (error) {

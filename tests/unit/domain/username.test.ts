@@ -14,15 +14,16 @@ describe('domain: validateUsername', () => {
   });
 
   it('keeps case, full-width forms and inner spaces: the name is stored as given', () => {
-    for (const name of ['Ａｌｉｃｅ', 'ALICE', 'alice smith', 'Zoë', '山田太郎', 'a', 'émile 😀']) {
+    for (const name of ['Ａｌｉｃｅ', 'ALICE', 'alice smith', 'Zoë', '山田太郎', 'a', 'émile', 'l·l', 'Δelta', 'אבג']) {
       expect(validateUsername(name), name).to.deep.equal({ ok: true, value: name });
     }
   });
 
-  it('counts code points, so 64 astral characters fit and 65 do not', () => {
+  it('counts code points, so 64 astral letters fit and 65 do not', () => {
     expect(USERNAME_MAX_LENGTH).to.equal(64);
-    expect(validateUsername('😀'.repeat(64)).ok, '64 emoji (128 UTF-16 units)').to.equal(true);
-    expect(refusal('😀'.repeat(65)).field).to.equal('username');
+    expect(validateUsername('𝒜'.normalize('NFKC').repeat(64)).ok).to.equal(true);
+    expect(validateUsername('𠀀'.repeat(64)).ok, '64 astral ideographs (128 UTF-16 units)').to.equal(true);
+    expect(refusal('𠀀'.repeat(65)).message).to.equal('username must be 1 to 64 characters');
   });
 
   it('accepts 1 and 64 characters and refuses 0 and 65', () => {
@@ -35,22 +36,63 @@ describe('domain: validateUsername', () => {
     });
   });
 
-  it('refuses control, format, line-separator and private-use characters', () => {
-    for (const name of [
-      'al\u0000ice',
-      'al\tice',
-      'ali\nce',
-      'al\u200bice',
-      'al\u2028ice',
-      'al\u202eice',
-      'al\ue000ice',
-      'al\u007fice',
-    ]) {
-      expect(refusal(name), JSON.stringify(name)).to.deep.equal({
-        field: 'username',
-        message: 'username must contain only printable characters',
-      });
+  it('refuses every invisible suffix of issue 9, point 2, naming the code point and the rule', () => {
+    const cases: [string, string][] = [
+      ['\u3164', 'username must not contain U+3164: an invisible (default-ignorable) code point'],
+      ['\u115f', 'username must not contain U+115F: an old Hangul jamo or Hangul filler'],
+      ['\u2800', 'username must not contain U+2800: a symbol (only ASCII symbols are allowed)'],
+      ['\u034f', 'username must not contain U+034F: an invisible (default-ignorable) code point'],
+      ['\ufe0f', 'username must not contain U+FE0F: an invisible (default-ignorable) code point'],
+      ['\u{e0100}', 'username must not contain U+E0100: an invisible (default-ignorable) code point'],
+      ['\u180b', 'username must not contain U+180B: an invisible (default-ignorable) code point'],
+      ['\u17b4', 'username must not contain U+17B4: an invisible (default-ignorable) code point'],
+      ['\u200b', 'username must not contain U+200B: an invisible (default-ignorable) code point'],
+      ['\u00ad', 'username must not contain U+00AD: an invisible (default-ignorable) code point'],
+      ['\u200d', 'username must not contain U+200D: an invisible joiner'],
+      ['\u200c', 'username must not contain U+200C: an invisible joiner'],
+    ];
+    for (const [suffix, message] of cases) {
+      expect(refusal(`alice${suffix}`), JSON.stringify(suffix)).to.deep.equal({ field: 'username', message });
     }
+  });
+
+  it('refuses bidi controls, controls, unassigned, private-use and separator code points, each by its rule', () => {
+    const cases: [string, string][] = [
+      ['al\u202eice', 'username must not contain U+202E: a bidirectional control character'],
+      ['al\u200fice', 'username must not contain U+200F: a bidirectional control character'],
+      ['al\u0000ice', 'username must not contain U+0000: a control character'],
+      ['al\tice', 'username must not contain U+0009: a control character'],
+      ['ali\nce', 'username must not contain U+000A: a control character'],
+      ['al\u007fice', 'username must not contain U+007F: a control character'],
+      ['al\u0378ice', 'username must not contain U+0378: an unassigned code point'],
+      ['al\ue000ice', 'username must not contain U+E000: a private-use code point'],
+      ['al\u2028ice', 'username must not contain U+2028: a line or paragraph separator'],
+      ['al\u00a0ice', 'username must not contain U+00A0: a space other than a single space between words'],
+      ['al\u2003ice', 'username must not contain U+2003: a space other than a single space between words'],
+      ['alice😀', 'username must not contain U+1F600: a symbol (only ASCII symbols are allowed)'],
+      ['alice\u00bf', 'username must not contain U+00BF: punctuation (only ASCII punctuation is allowed)'],
+      [
+        '\u{1d400}lice',
+        'username must not contain U+1D400: a compatibility character (a styled, spaced or combined form); use the plain character',
+      ],
+      [
+        'ﬁsh',
+        'username must not contain U+FB01: a compatibility character (a styled, spaced or combined form); use the plain character',
+      ],
+      ['al\u0640ice', 'username must not contain U+0640: a character RFC 5892 excludes from identifiers'],
+      [
+        '\u2167',
+        'username must not contain U+2167: a compatibility character (a styled, spaced or combined form); use the plain character',
+      ],
+    ];
+    for (const [name, message] of cases) {
+      expect(refusal(name), JSON.stringify(name)).to.deep.equal({ field: 'username', message });
+    }
+  });
+
+  it('maps full-width forms before checking, so a full-width name is a plain name (RFC 8265 width mapping)', () => {
+    expect(validateUsername('Ａｌｉｃｅ').ok).to.equal(true);
+    expect(validateUsername('ａｌｉｃｅ\u3000ｓｍｉｔｈ').ok, 'an ideographic space is a space').to.equal(true);
   });
 
   it('refuses a lone surrogate, naming the rule (issue 9, point 4)', () => {
@@ -59,15 +101,43 @@ describe('domain: validateUsername', () => {
         'username must be well-formed Unicode: it holds a lone surrogate (U+D800 to U+DFFF), which is no character',
       );
     }
-    expect(validateUsername('ali😀ce').ok, 'a surrogate pair is a character').to.equal(true);
+    expect(validateUsername('ali𠀀ce').ok, 'a surrogate pair is a character').to.equal(true);
   });
 
-  it('refuses leading or trailing white space, including non-breaking and ideographic spaces', () => {
-    for (const name of [' alice', 'alice ', '\u00a0alice', 'alice\u3000', ' ']) {
+  it('allows single spaces between words and no other spacing', () => {
+    expect(validateUsername('alice smith jones').ok).to.equal(true);
+    for (const name of [' alice', 'alice ', 'alice  smith', ' ', 'alice\u3000']) {
       expect(refusal(name), JSON.stringify(name)).to.deep.equal({
         field: 'username',
-        message: 'username must not start or end with white space',
+        message: 'username may hold single spaces between words, and none at the start or the end',
       });
+    }
+  });
+
+  it('refuses a word that starts with a combining mark', () => {
+    expect(refusal('\u0301alice').message).to.equal('username must not start a word with a combining mark');
+    expect(refusal('bob \u0308x').message).to.equal('username must not start a word with a combining mark');
+    expect(validateUsername('Zoe\u0308').ok, 'a mark after a letter is fine').to.equal(true);
+  });
+
+  it('applies the contextual rules of RFC 5892 appendix A', () => {
+    expect(validateUsername('l·l').ok).to.equal(true);
+    expect(refusal('a·b').message).to.equal(
+      "username may contain U+00B7 only between two l's (as in Catalan l·l) (RFC 5892, appendix A)",
+    );
+    expect(validateUsername('\u0375α').ok).to.equal(true);
+    expect(refusal('\u0375a').message).to.match(/U\+0375 only before a Greek letter/);
+    expect(validateUsername('カ・ナ').ok).to.equal(true);
+    expect(refusal('a・b').message).to.match(/U\+30FB only in a name with Hiragana, Katakana or Han/);
+    expect(refusal('\u0661\u06f1').message).to.match(/without extended Arabic-Indic digits/);
+  });
+
+  it('applies the bidi rule of RFC 5893 to names with right-to-left text', () => {
+    expect(validateUsername('שלום').ok).to.equal(true);
+    expect(validateUsername('שלום1').ok, 'an RTL word may end in a digit').to.equal(true);
+    expect(validateUsername('alice שלום').ok, 'the rule holds per word').to.equal(true);
+    for (const name of ['aשלום', 'שלוםa', '1שלום']) {
+      expect(refusal(name).message, name).to.match(/the bidi rule of RFC 5893/);
     }
   });
 });

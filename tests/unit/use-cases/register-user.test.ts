@@ -87,13 +87,13 @@ describe('use case: RegisterUser', () => {
       name: 'a username with a control character',
       input: { username: 'bo\u0000b', password: PASSWORD },
       field: 'username',
-      message: 'username must contain only printable characters',
+      message: 'username must not contain U+0000: a control character',
     },
     {
       name: 'a padded username',
       input: { username: ' bob ', password: PASSWORD },
       field: 'username',
-      message: 'username must not start or end with white space',
+      message: 'username may hold single spaces between words, and none at the start or the end',
     },
     {
       name: 'a 7-character password',
