@@ -6,7 +6,7 @@ import pg from 'pg';
 import type { Clock } from './application/ports/clock.js';
 import { type Logger } from './application/ports/logger.js';
 import { PasswordHasher } from './application/ports/password-hasher.js';
-import { buildApp, buildContainer, resolve } from './composition-root.js';
+import { buildApp, buildContainer, mailDirectory, resolve } from './composition-root.js';
 import type { Config, ServiceConfig } from './infrastructure/config/config.js';
 import { settleSecret } from './infrastructure/config/dev-secret.js';
 import { createBunyanLogger } from './infrastructure/logging/bunyan-logger.js';
@@ -21,6 +21,7 @@ import { rekeyUsernames } from './infrastructure/persistence/username-keys.js';
 import { QUERY_TIMEOUT_MS, createDatabasePool } from './infrastructure/persistence/pool.js';
 import { createHttpServer } from './interfaces/http/server.js';
 import { PurgeSchedule } from './interfaces/jobs/purge-schedule.js';
+import { MailSchedule } from './interfaces/jobs/mail-schedule.js';
 import { PurgeEndedRecords } from './application/use-cases/purge-ended-records.js';
 import { API_HEADERS, helmetHeaders } from './interfaces/http/middleware/security-headers.js';
 
@@ -232,9 +233,17 @@ export async function startService(given: Config, overrides: ServiceOverrides = 
       ? undefined
       : new PurgeSchedule(resolve(container, PurgeEndedRecords), logger, config.purge.intervalMs);
   purge?.start();
+  const mail = resolve(container, MailSchedule);
+  mail.start();
+  logger.info(
+    config.mail.smtpUrl === undefined
+      ? `mails are written as .eml files under ${mailDirectory(config)} (set SMTP_URL to send them)`
+      : 'mails are sent over SMTP',
+    { event: 'mail_transport', mail_directory: config.mail.smtpUrl === undefined ? mailDirectory(config) : null },
+  );
 
   const stop = async (drainMs: number): Promise<void> => {
-    await Promise.all([http.stop(drainMs), purge?.stop()]);
+    await Promise.all([http.stop(drainMs), purge?.stop(), mail.stop()]);
     await core.close();
   };
 

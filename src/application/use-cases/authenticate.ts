@@ -17,6 +17,8 @@ export interface AuthenticateInput {
   readonly password: string;
   /** The client's address, for the brute-force limits. */
   readonly client: string;
+  /** The client's user agent, shown to the user in the list of their sessions. */
+  readonly userAgent?: string;
 }
 
 export type AuthenticateOutput = IssuedTokens & { readonly userId: number };
@@ -76,7 +78,7 @@ export class Authenticate {
         await this.users.updatePasswordHash(user.id, await this.hasher.hash(password));
         this.logger.info('password hash upgraded', { event: 'password_rehashed', user_id: user.id });
       }
-      return this.sessions.start(user);
+      return this.sessions.start(user, { client: input.client, userAgent: input.userAgent });
     });
     await attempt.succeeded();
     return ok({ ...issued, userId: user.id });

@@ -11,7 +11,18 @@ export class Logout {
     private readonly logger: Logger,
   ) {}
 
-  async execute(input: { readonly principal: Principal }): Promise<void> {
+  /** @param all end every session of the user, not only this one. */
+  async execute(input: { readonly principal: Principal; readonly all?: boolean }): Promise<void> {
+    if (input.all === true) {
+      const ended = await this.sessions.revokeAllForUser(input.principal.userId, this.clock.now(), 'logout_all');
+      this.logger.info('sessions revoked', {
+        event: 'revocation',
+        reason: 'logout_all',
+        user_id: input.principal.userId,
+        sessions: ended,
+      });
+      return;
+    }
     await this.sessions.revoke(input.principal.sessionId, this.clock.now(), 'logout');
     this.logger.info('session revoked', {
       event: 'revocation',

@@ -13,6 +13,7 @@ import { type ProtectedRoutesDependencies, protectedRoutes } from './routes/prot
 import { type HealthRoutesDependencies, healthRoutes } from './routes/health-routes.js';
 import { type SessionRoutesDependencies, sessionRoutes } from './routes/session-routes.js';
 import { type AdminRoutesDependencies, adminRoutes } from './routes/admin-routes.js';
+import { type AccountRoutesDependencies, accountRoutes } from './routes/account-routes.js';
 
 export interface AppOptions {
   /** Largest accepted request body, e.g. `16kb`. */
@@ -27,7 +28,8 @@ export type AppDependencies = AuthRoutesDependencies &
   ProtectedRoutesDependencies &
   HealthRoutesDependencies &
   SessionRoutesDependencies &
-  AdminRoutesDependencies & {
+  AdminRoutesDependencies &
+  AccountRoutesDependencies & {
     readonly logger: Logger;
     readonly isUnavailableError: (error: unknown) => boolean;
     readonly options: AppOptions;
@@ -54,6 +56,7 @@ export function createApp(deps: AppDependencies): Koa<AppState> {
   authRoutes(router, deps);
   protectedRoutes(router, deps);
   sessionRoutes(router, deps);
+  accountRoutes(router, deps);
   adminRoutes(router, deps);
   app.use(router.routes());
   app.use(router.allowedMethods());

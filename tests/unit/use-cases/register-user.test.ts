@@ -18,6 +18,8 @@ describe('use case: RegisterUser', () => {
       passwordHash: `fake$3$=${PASSWORD}`,
       roles: ['user'],
       isActive: true,
+      email: null,
+      emailVerified: false,
     });
   });
 
