@@ -50,6 +50,8 @@ import { SlonikUserRepository } from './infrastructure/persistence/slonik-user-r
 import { isDatabaseUnavailable, pingDatabase } from './infrastructure/persistence/pool.js';
 import { Argon2PasswordHasher } from './infrastructure/security/argon2-password-hasher.js';
 import { AdmittedPasswordHasher } from './infrastructure/security/hash-admission.js';
+import { PasslibPasswordHasher } from './infrastructure/security/passlib-password-hasher.js';
+import { ShaCryptWorkers } from './infrastructure/security/sha-crypt-workers.js';
 import { HmacOpaqueTokens } from './infrastructure/security/hmac-opaque-tokens.js';
 import { FlexibleRateLimits } from './infrastructure/security/flexible-rate-limits.js';
 import { CachingTokenSigner } from './infrastructure/security/caching-token-signer.js';
@@ -118,7 +120,18 @@ export function buildContainer(runtime: Runtime): Container {
   provide(Clock, () => runtime.clock ?? new SystemClock());
   provide(IdGenerator, () => new CryptoIdGenerator());
   provide(CommonPasswords, () => new ZxcvbnCommonPasswords());
-  provide(PasswordHasher, () => new AdmittedPasswordHasher(new Argon2PasswordHasher(config.argon2), config.hashing));
+  // flask-praetorian's passlib hashes are read beside argon2id, and upgraded at the first login; all behind the queue.
+  provide(
+    PasswordHasher,
+    () =>
+      new AdmittedPasswordHasher(
+        new PasslibPasswordHasher(
+          new Argon2PasswordHasher(config.argon2),
+          new ShaCryptWorkers(config.hashing.concurrency),
+        ),
+        config.hashing,
+      ),
+  );
   provide(
     TokenSigner,
     () =>

@@ -47,7 +47,7 @@ export const RATE_LIMITS = {
  */
 export function fakeServices(lifespans = { accessSeconds: 900, refreshSeconds: 30 * 86400, graceSeconds: 10 }) {
   const users = new InMemoryUserRepository();
-  const sessions = new InMemorySessionRepository();
+  const sessions = new InMemorySessionRepository(users);
   const hasher = new FakePasswordHasher();
   const clock = new FixedClock();
   const ids = new SequentialIdGenerator();
