@@ -34,6 +34,9 @@ import { Authenticate } from './application/use-cases/authenticate.js';
 import { CreateUser } from './application/use-cases/create-user.js';
 import { GetSecret } from './application/use-cases/get-secret.js';
 import { ListUsers } from './application/use-cases/list-users.js';
+import { ImportUsers } from './application/use-cases/import-users.js';
+import { UserImportTarget } from './application/ports/user-import.js';
+import { SlonikUserImportTarget } from './infrastructure/persistence/slonik-user-import-target.js';
 import { Logout } from './application/use-cases/logout.js';
 import { RefreshAccessToken } from './application/use-cases/refresh-access-token.js';
 import { PurgeEndedRecords } from './application/use-cases/purge-ended-records.js';
@@ -317,6 +320,8 @@ export function buildContainer(runtime: Runtime): Container {
       ),
   );
   provide(ListUsers, (get) => new ListUsers(get(UserRepository)));
+  provide(UserImportTarget, (get) => new SlonikUserImportTarget(get(DatabasePool)));
+  provide(ImportUsers, (get) => new ImportUsers(get(UserImportTarget), get(Logger)));
   provide(UpdateUser, (get) => new UpdateUser(get(UserRepository), get(SessionRepository), get(Clock), get(Logger)));
   return container;
 }
