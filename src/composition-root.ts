@@ -34,6 +34,10 @@ import { Authenticate } from './application/use-cases/authenticate.js';
 import { CreateUser } from './application/use-cases/create-user.js';
 import { GetSecret } from './application/use-cases/get-secret.js';
 import { ListUsers } from './application/use-cases/list-users.js';
+import { LegacyTokenVerifier, TokenBlacklist } from './application/ports/legacy-tokens.js';
+import { NotifiedTokenBlacklist } from './infrastructure/persistence/notified-token-blacklist.js';
+import { SlonikTokenBlacklist } from './infrastructure/persistence/slonik-token-blacklist.js';
+import { PraetorianTokenVerifier } from './infrastructure/security/praetorian-token-verifier.js';
 import { ImportUsers } from './application/use-cases/import-users.js';
 import { UserImportTarget } from './application/ports/user-import.js';
 import { SlonikUserImportTarget } from './infrastructure/persistence/slonik-user-import-target.js';
@@ -300,14 +304,44 @@ export function buildContainer(runtime: Runtime): Container {
         config.refreshReuseGraceSeconds,
       ),
   );
+  provide(TokenBlacklist, (get) => {
+    const stored = new SlonikTokenBlacklist(get(DatabasePool), changed);
+    const feed = runtime.changeFeed;
+    if (!feed || config.accessCacheSize === 0) return stored;
+    const remembered = new NotifiedTokenBlacklist(stored, config.accessCacheSize);
+    feed.subscribe(remembered);
+    if (feed.listening) remembered.onUp();
+    return remembered;
+  });
+  provide(LegacyTokenVerifier, () => new PraetorianTokenVerifier(config.jwtSecret));
+  // flask-praetorian's tokens are read only when asked for, and only after the current signer has refused a token.
+  const legacy = (get: Get) =>
+    config.legacyTokens === 'praetorian'
+      ? {
+          verifier: get(LegacyTokenVerifier),
+          blacklist: get(TokenBlacklist),
+          sessions: get(SessionRepository),
+          ids: get(IdGenerator),
+        }
+      : undefined;
   provide(
     RefreshAccessToken,
     (get) =>
-      new RefreshAccessToken(get(TokenSigner), get(AccessState), get(AccessTokenIssuer), get(RateLimits), get(Logger)),
+      new RefreshAccessToken(
+        get(TokenSigner),
+        get(AccessState),
+        get(AccessTokenIssuer),
+        get(RateLimits),
+        get(Logger),
+        legacy(get),
+      ),
   );
-  provide(VerifyAccessToken, (get) => new VerifyAccessToken(get(TokenSigner), get(AccessState), get(Clock)));
+  provide(
+    VerifyAccessToken,
+    (get) => new VerifyAccessToken(get(TokenSigner), get(AccessState), get(Clock), legacy(get)),
+  );
   provide(GetSecret, () => new GetSecret());
-  provide(Logout, (get) => new Logout(get(SessionRepository), get(Clock), get(Logger)));
+  provide(Logout, (get) => new Logout(get(SessionRepository), get(TokenBlacklist), get(Clock), get(Logger)));
   provide(
     PurgeEndedRecords,
     (get) =>

@@ -78,6 +78,17 @@ export function describeSessionRepositoryContract(name: string, hooks: SessionRe
       return { session, token };
     }
 
+    describe('adopt', () => {
+      it('stores a session once: a second adopt of its id answers the stored one, revoked if it was', async () => {
+        const session = newSession(alice);
+        expect(sessionFields(await repository.adopt(session))).to.deep.equal(session);
+        expect(await find(session.id)).to.deep.equal(session);
+        await repository.revoke(session.id, T0 + 1000, 'logout');
+        const again = await repository.adopt({ ...session, expiresAt: T0 + 2 * HOUR });
+        expect(sessionFields(again)).to.deep.equal({ ...session, revokedAt: T0 + 1000 });
+      });
+    });
+
     describe('start with a password upgrade', () => {
       it('replaces the hash it was given, for the session user only', async () => {
         await passwordHash.set(alice, 'legacy-hash');

@@ -28,6 +28,11 @@ export class InMemorySessionRepository implements SessionRepository {
     this.tokens.set(firstTokenHash, { sessionId: session.id, spentAt: null, successorHash: null });
   }
 
+  async adopt(session: Session): Promise<Session> {
+    if (!this.sessions.has(session.id)) this.sessions.set(session.id, { ...session });
+    return { ...this.sessions.get(session.id)! };
+  }
+
   async rotate(request: RotationRequest): Promise<RotationOutcome> {
     const token = this.tokens.get(request.tokenHash);
     if (!token) return { kind: 'unknown' };

@@ -43,6 +43,11 @@ export interface SessionRepository {
    */
   start(session: Session, firstTokenHash: string, passwordUpgrade?: PasswordUpgrade): Promise<void>;
   /**
+   * Stores `session` unless a session with its id is there already (a refresh token family of its own is not started).
+   * @returns the session as stored: `session`, or the one that was there (revoked, perhaps).
+   */
+  adopt(session: Session): Promise<Session>;
+  /**
    * Spends a refresh token atomically: concurrent calls for one token are serialized (row lock in one transaction),
    * so exactly one of them rotates and the others see it spent.
    */

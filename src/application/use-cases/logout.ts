@@ -1,34 +1,51 @@
 import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
 import type { SessionRepository } from '../ports/session-repository.js';
+import type { TokenBlacklist } from '../ports/legacy-tokens.js';
 import type { Principal } from './verify-access-token.js';
 
-/** Ends the caller's session: its access tokens and its whole refresh-token family stop working at once. */
+/**
+ * Ends the caller's session: its access tokens and its whole refresh-token family stop working at once. A
+ * flask-praetorian token has no session: its `jti` is blacklisted until its refresh deadline, on every instance.
+ */
 export class Logout {
   constructor(
     private readonly sessions: SessionRepository,
+    private readonly blacklist: TokenBlacklist,
     private readonly clock: Clock,
     private readonly logger: Logger,
   ) {}
 
   /** @param all end every session of the user, not only this one. */
   async execute(input: { readonly principal: Principal; readonly all?: boolean }): Promise<void> {
+    const { principal } = input;
+    const { sessionId } = principal;
+    if (sessionId === null) {
+      await this.blacklist.blacklist(principal.tokenId, principal.refreshableUntil * 1000);
+      this.logger.info('legacy token blacklisted', {
+        event: 'revocation',
+        reason: 'logout',
+        user_id: principal.userId,
+        legacy_token: true,
+      });
+    }
     if (input.all === true) {
-      const ended = await this.sessions.revokeAllForUser(input.principal.userId, this.clock.now(), 'logout_all');
+      const ended = await this.sessions.revokeAllForUser(principal.userId, this.clock.now(), 'logout_all');
       this.logger.info('sessions revoked', {
         event: 'revocation',
         reason: 'logout_all',
-        user_id: input.principal.userId,
+        user_id: principal.userId,
         sessions: ended,
       });
       return;
     }
-    await this.sessions.revoke(input.principal.sessionId, this.clock.now(), 'logout');
+    if (sessionId === null) return;
+    await this.sessions.revoke(sessionId, this.clock.now(), 'logout');
     this.logger.info('session revoked', {
       event: 'revocation',
       reason: 'logout',
-      user_id: input.principal.userId,
-      session_id: input.principal.sessionId,
+      user_id: principal.userId,
+      session_id: sessionId,
     });
   }
 }

@@ -40,6 +40,11 @@ export class PostgresRetentionStore implements RetentionStore {
         key: 'id',
         ended: sql.fragment`coalesce(sent_at, failed_at) < ${cutoff}`,
       },
+      'expired blacklist entries': {
+        table: 'blacklisted_tokens',
+        key: 'jti',
+        ended: sql.fragment`expires_at < ${cutoff}`,
+      },
     };
     const { ended } = purged[kind];
     const table = sql.identifier([purged[kind].table]);

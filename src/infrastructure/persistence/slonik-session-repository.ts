@@ -76,6 +76,16 @@ export class SlonikSessionRepository implements SessionRepository {
     });
   }
 
+  async adopt(session: Session): Promise<Session> {
+    await this.pool.query(sql.unsafe`
+      INSERT INTO sessions (id, user_id, created_at, expires_at)
+      VALUES (${session.id}, ${session.userId}, ${at(session.createdAt)}, ${at(session.expiresAt)})
+      ON CONFLICT (id) DO NOTHING`);
+    return toSession(
+      await this.pool.one(sql.type(sessionRow)`SELECT ${SESSION_SELECT} FROM sessions s WHERE s.id = ${session.id}`),
+    );
+  }
+
   async rotate(request: RotationRequest): Promise<RotationOutcome> {
     const outcome = await this.pool.transaction(async (transaction): Promise<RotationOutcome> => {
       const row = await transaction.maybeOne(sql.type(tokenRow)`
