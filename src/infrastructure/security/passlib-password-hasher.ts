@@ -45,7 +45,8 @@ type Verification = (password: string) => Promise<boolean>;
  *
  * New hashes are the current hasher's, and every legacy hash needs a rehash, so a legacy user is upgraded to argon2id
  * at the first login. A legacy hash is verified against the password as typed (praetorian hashed it as given), the
- * current ones against the normalized password (and an argon2 hash against both, since passlib's look like ours).
+ * current ones against the normalized password (and an argon2 hash not made with the current parameters against
+ * both, since passlib's look like ours).
  */
 export class PasslibPasswordHasher implements PasswordHasher {
   constructor(
@@ -60,10 +61,12 @@ export class PasslibPasswordHasher implements PasswordHasher {
   async verify(hash: string, password: string, asTyped: string = password): Promise<boolean> {
     const legacy = this.legacy(hash);
     if (legacy === undefined) {
-      // passlib's argon2 hashes are PHC strings of the password as typed; the current ones, of its normalized form.
-      // Only a password that normalization changes is tried both ways, and it can match only a hash of the typed one.
+      // passlib's argon2 hashes are PHC strings of the password as typed; the current ones, of its normalized form. A
+      // password that normalization changes is tried as typed too, but only against a hash made with other parameters
+      // than ours (passlib's defaults are): never against our own hashes or the dummy one, so that neither an unknown
+      // user nor a wrong password costs two hashes.
       if (await this.current.verify(hash, password)) return true;
-      return asTyped !== password && (await this.current.verify(hash, asTyped));
+      return asTyped !== password && this.current.needsRehash(hash) && (await this.current.verify(hash, asTyped));
     }
     if (legacy === null) return false;
     try {
