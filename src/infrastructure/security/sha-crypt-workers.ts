@@ -6,8 +6,9 @@ import { Worker } from 'node:worker_threads';
 
 /**
  * What each worker runs: unixcrypt's `verify`, imported by URL (an eval worker resolves no bare specifier), answering
- * `{id, ok}` or `{id, error}` for each `{id, hash, password}` (messages sent before the import is done wait in the port). Evaluated code rather than a file, so that the same code
- * runs from `dist/` and from the TypeScript sources under tsx (whose loader Node 20 does not give worker threads).
+ * `{id, ok}` or `{id, error}` for each `{id, hash, password}` (messages sent before the import is done wait in the
+ * port). Evaluated code rather than a file, so that the same code runs from `dist/` and from the TypeScript sources
+ * under tsx (whose loader Node 20 does not give worker threads).
  */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -67,8 +68,8 @@ const IDLE_MS = 30_000;
 
 /**
  * SHA-crypt (`$5$` sha256_crypt, `$6$` sha512_crypt) verification off the event loop. unixcrypt (the maintained
- * pure-JS implementation) is synchronous, and passlib's default 535,000 / 656,000 rounds take a CPU for hundreds of
- * milliseconds: run on the main thread they would stall every request meanwhile. So each verification runs on one of
+ * pure-JS implementation) is synchronous, and passlib's default 535,000 / 656,000 rounds take a CPU for seconds (the
+ * bench's legacy part measures it): run on the main thread they would stall every request meanwhile. So each verification runs on one of
  * at most `size` worker threads, started when first needed; further ones wait their turn here (the password-hashing
  * admission queue in front already bounds how many there are). Idle workers do not keep the process alive, and
  * stop after a while.
