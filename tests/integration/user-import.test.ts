@@ -174,28 +174,38 @@ describe('admin CLI: npm run user -- import --from <seed database>', function ()
     }
   });
 
-  it('copies emails where the target has the column, and goes on past a row it cannot write', async () => {
-    await target.pool.query(sql.unsafe`ALTER TABLE users ADD COLUMN email text CHECK (email LIKE '%@%')`);
+  it('copies emails, leaves out one another user has, and goes on past a row it cannot write', async () => {
+    // A rule of this target's table that a seed row breaks.
+    await target.pool.query(
+      sql.unsafe`ALTER TABLE users ADD CONSTRAINT import_test_email CHECK (email IS NULL OR email LIKE '%@%')`,
+    );
     await seedUsers([
       [1, 'alice', PRAETORIAN_HASH, 'user', true],
       [2, 'bob', PRAETORIAN_HASH, 'user', true],
       [3, 'carol', PRAETORIAN_HASH, 'user', true],
+      [4, 'dave', PRAETORIAN_HASH, 'user', true],
     ]);
     await seed.query(`UPDATE users SET email = 'not an address' WHERE id = 2`);
+    await seed.query(`UPDATE users SET email = ' 1@SEED.example' WHERE id = 4`);
     const result = await importSeed();
     expect(result.code, result.stderr).to.equal(0);
-    expect(result.stderr).to.match(/^conflict: user 2 "bob" could not be written \(.+\): skipped\n$/);
-    expect(result.stdout).to.equal('imported 2 of 3 users; 0 already there, 1 skipped, 1 conflicts reported\n');
+    const lines = result.stderr.trimEnd().split('\n');
+    expect(lines[0]).to.match(/^conflict: user 2 "bob" could not be written \(.+\): skipped$/);
+    expect(lines[1]).to.equal('conflict: user 4 "dave": its email is user 1\'s here: imported without it');
+    expect(lines).to.have.length(2);
+    expect(result.stdout).to.equal('imported 3 of 4 users; 0 already there, 1 skipped, 2 conflicts reported\n');
     const emails = await target.pool.any(
       sql.type(z.object({ id: z.number(), email: z.string().nullable() }))`SELECT id, email FROM users ORDER BY id`,
     );
     expect(emails).to.deep.equal([
       { id: 1, email: '1@seed.example' },
       { id: 3, email: '3@seed.example' },
+      { id: 4, email: null },
     ]);
   });
 
   it('leaves emails behind when the target has no email column, and reads a seed without one', async () => {
+    await target.pool.query(sql.unsafe`ALTER TABLE users DROP COLUMN email CASCADE`);
     await seedUsers([[1, 'alice', PRAETORIAN_HASH, 'user', true]]);
     expect((await importSeed()).stdout).to.equal(
       'imported 1 of 1 users; 0 already there, 0 skipped, 0 conflicts reported\n',

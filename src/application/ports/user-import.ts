@@ -24,6 +24,8 @@ export type ImportOutcome =
   | { readonly kind: 'imported' }
   /** Imported; its name looks like (same confusable skeleton) the older user `otherId`'s, which keeps the skeleton. */
   | { readonly kind: 'imported-lookalike'; readonly otherId: UserId }
+  /** Imported without its email, which another user here has (the first keeps it). */
+  | { readonly kind: 'imported-without-email'; readonly otherId: UserId }
   /** The same id and username are there already (an earlier import): left as they are, hash upgrades included. */
   | { readonly kind: 'present' }
   /** Not imported: the id is another user's, or the name is, exactly or once folded. */

@@ -33,7 +33,8 @@ const named = (user: Pick<SeedUser, 'id' | 'username'>) => `user ${user.id} ${JS
  *   its owner have it and they must go on logging in, as rows from before the rules do; no new name like it can be
  *   registered;
  * - a name that looks like an older user's (UTS #39 skeleton) is imported; the older one keeps the skeleton, so no new
- *   name can join them.
+ *   name can join them;
+ * - an email another user has (once folded) is left out: the user is imported without it.
  */
 export class ImportUsers {
   constructor(
@@ -75,6 +76,9 @@ export class ImportUsers {
               `${named(user)} is the same name, once folded, as ${named({ id: outcome.otherId, username: outcome.otherUsername })}: skipped`,
             );
             continue;
+          case 'imported-without-email':
+            conflict(`${named(user)}: its email is user ${outcome.otherId}'s here: imported without it`);
+            break;
           case 'imported-lookalike':
             conflict(`${named(user)} looks like user ${outcome.otherId}'s name: imported; it keeps logging in`);
             break;

@@ -2,6 +2,7 @@ import { type DatabasePool, UniqueIntegrityConstraintViolationError, sql } from 
 import { z } from 'zod';
 import type { ImportOutcome, SeedUser, UserImportTarget } from '../../application/ports/user-import.js';
 import { usernameKey } from '../../domain/username.js';
+import { emailKey } from '../../domain/email.js';
 import { usernameSkeleton } from '../security/username-skeleton.js';
 
 const holder = z.object({ id: z.number(), username: z.string() });
@@ -10,7 +11,7 @@ const holder = z.object({ id: z.number(), username: z.string() });
 export class SlonikUserImportTarget implements UserImportTarget {
   constructor(private readonly pool: DatabasePool) {}
 
-  async importUser(user: SeedUser): Promise<ImportOutcome> {
+  async importUser(user: SeedUser, retried = false): Promise<ImportOutcome> {
     const key = usernameKey(user.username);
     const skeleton = usernameSkeleton(key);
     // Who holds the id, the name or its key now: nothing is ever overwritten.
@@ -27,13 +28,21 @@ export class SlonikUserImportTarget implements UserImportTarget {
     if (other) return { kind: 'name-taken', otherId: other.id, otherUsername: other.username };
     const lookalike = await this.pool.maybeOne(sql.type(holder)`
       SELECT id, username FROM users WHERE username_skeleton = ${skeleton}`);
+    const email = user.email === undefined || user.email === null ? null : user.email;
+    const emailHolder =
+      email === null
+        ? null
+        : await this.pool.maybeOneFirst(sql.type(z.object({ id: z.number() }))`
+            SELECT id FROM users WHERE email_key = ${emailKey(email)}`);
+    const kept = emailHolder === null ? user : { ...user, email: null };
     try {
-      await this.insert(user, key, lookalike ? null : skeleton);
+      await this.insert(kept, key, lookalike ? null : skeleton);
     } catch (error) {
-      // Another writer took the id or the name between the look and the write: look again.
-      if (error instanceof UniqueIntegrityConstraintViolationError) return this.importUser(user);
+      // Another writer took the id, the name or the email between the look and the write: look again, once.
+      if (error instanceof UniqueIntegrityConstraintViolationError && !retried) return this.importUser(user, true);
       throw error;
     }
+    if (emailHolder !== null) return { kind: 'imported-without-email', otherId: emailHolder };
     return lookalike ? { kind: 'imported-lookalike', otherId: lookalike.id } : { kind: 'imported' };
   }
 
@@ -49,8 +58,13 @@ export class SlonikUserImportTarget implements UserImportTarget {
   }
 
   private async insert(user: SeedUser, key: string, skeleton: string | null): Promise<void> {
-    const email = user.email === undefined ? sql.fragment`` : sql.fragment`, email`;
-    const emailValue = user.email === undefined ? sql.fragment`` : sql.fragment`, ${user.email}`;
+    const address = user.email ?? null;
+    // The key is the application's (src/domain/email.ts), as for addresses registered here.
+    const email = user.email === undefined ? sql.fragment`` : sql.fragment`, email, email_key`;
+    const emailValue =
+      user.email === undefined
+        ? sql.fragment``
+        : sql.fragment`, ${address}, ${address === null ? null : emailKey(address)}`;
     await this.pool.query(sql.unsafe`
       INSERT INTO users (id, username, username_key, username_skeleton, password, roles, is_active${email})
       VALUES (${user.id}, ${user.username}, ${key}, ${skeleton}, ${user.passwordHash}, ${user.roles},
