@@ -27,6 +27,14 @@ import { type ServiceToken, serviceToken } from './application/ports/service-tok
 import { SessionRepository } from './application/ports/session-repository.js';
 import { TokenSigner } from './application/ports/token-signer.js';
 import { UserRepository } from './application/ports/user-repository.js';
+import { ClientCredentials } from './application/ports/client-credentials.js';
+import { PublishedKeys } from './application/ports/published-keys.js';
+import { SigningKeyStore } from './application/ports/signing-key-store.js';
+import { IntrospectToken } from './application/use-cases/introspect-token.js';
+import { ListSigningKeys, RotateSigningKey } from './application/use-cases/rotate-signing-key.js';
+import type { SigningKeys } from './infrastructure/persistence/signing-keys.js';
+import { ConstantTimeClientCredentials } from './infrastructure/security/constant-time-client-credentials.js';
+import { FixedSigningKeys } from './infrastructure/security/key-ring.js';
 import { AccessTokenIssuer } from './application/services/access-token-issuer.js';
 import { RepositoryAccessState } from './application/services/repository-access-state.js';
 import { SessionStarter } from './application/services/session-starter.js';
@@ -82,6 +90,8 @@ export interface Runtime {
   readonly changeFeed?: PostgresChangeFeed;
   /** Replaces the system clock (tests). */
   readonly clock?: Clock;
+  /** The token-signing keys, opened at start. */
+  readonly signingKeys: SigningKeys;
 }
 
 export const DatabasePool: ServiceToken<SlonikPool> = serviceToken('DatabasePool');
@@ -139,14 +149,19 @@ export function buildContainer(runtime: Runtime): Container {
         config.hashing,
       ),
   );
-  provide(
-    TokenSigner,
-    () =>
-      new CachingTokenSigner(
-        new JwtTokenSigner({ secret: config.jwtSecret, issuer: config.jwtIssuer }),
-        VERIFIED_TOKENS_HELD,
-      ),
-  );
+  const { ring, store } = runtime.signingKeys;
+  provide(TokenSigner, () => {
+    const signer = new CachingTokenSigner(
+      new JwtTokenSigner({ keys: ring, issuer: config.jwtIssuer }),
+      VERIFIED_TOKENS_HELD,
+    );
+    // A retired key's tokens have expired, but a key withdrawn by hand must stop verifying at once.
+    ring.onReplace(() => signer.clear());
+    return signer;
+  });
+  provide(PublishedKeys, () => ring);
+  provide(SigningKeyStore, () => store ?? new FixedSigningKeys(ring));
+  provide(ClientCredentials, () => new ConstantTimeClientCredentials(config.introspectionClients));
   provide(RateLimits, () => new FlexibleRateLimits(config.rateLimits, { pool: runtime.rateLimitPool }));
   provide(OpaqueTokens, () => new HmacOpaqueTokens(config.jwtSecret));
   const changed = (payload: string) => runtime.changeFeed?.announceLocally(payload);
@@ -341,6 +356,16 @@ export function buildContainer(runtime: Runtime): Container {
     (get) => new VerifyAccessToken(get(TokenSigner), get(AccessState), get(Clock), legacy(get)),
   );
   provide(GetSecret, () => new GetSecret());
+  provide(IntrospectToken, (get) => new IntrospectToken(get(VerifyAccessToken)));
+  provide(
+    RotateSigningKey,
+    (get) =>
+      new RotateSigningKey(get(SigningKeyStore), get(Clock), {
+        publishDelayMs: config.signing.publishDelaySeconds * 1000,
+        accessLifespanMs: config.accessLifespanSeconds * 1000,
+      }),
+  );
+  provide(ListSigningKeys, (get) => new ListSigningKeys(get(SigningKeyStore), get(Clock)));
   provide(Logout, (get) => new Logout(get(SessionRepository), get(TokenBlacklist), get(Clock), get(Logger)));
   provide(
     PurgeEndedRecords,
@@ -382,6 +407,11 @@ export function buildApp(container: Container, config: ServiceConfig, accepting:
     resetPassword: container.get(ResetPassword),
     ownAccount: container.get(OwnAccount),
     manageUser: container.get(ManageUser),
+    introspectToken: container.get(IntrospectToken),
+    clientCredentials: resolve(container, ClientCredentials),
+    publishedKeys: resolve(container, PublishedKeys),
+    clock: resolve(container, Clock),
+    discovery: { issuer: config.jwtIssuer, jwksMaxAgeSeconds: config.signing.jwksMaxAgeSeconds },
     logger: resolve(container, Logger),
     isReady: async () => accepting() && (await pingDatabase(pool)),
     isUnavailableError: isDatabaseUnavailable,

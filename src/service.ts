@@ -16,6 +16,7 @@ import {
   startEmbeddedDatabase,
 } from './infrastructure/persistence/embedded-database.js';
 import { PostgresChangeFeed } from './infrastructure/persistence/change-feed.js';
+import { SigningKeyReloader, openSigningKeys } from './infrastructure/persistence/signing-keys.js';
 import { migrate } from './infrastructure/persistence/migrator.js';
 import { rekeyUsernames } from './infrastructure/persistence/username-keys.js';
 import { QUERY_TIMEOUT_MS, createDatabasePool } from './infrastructure/persistence/pool.js';
@@ -127,6 +128,10 @@ export async function startCore(given: Config, overrides: ServiceOverrides = {})
     rateLimitPool.on('error', (error) => logger.warn('rate-limit pool error', { err: error.message }));
     cleanup.push(['rate-limit pool', () => rateLimitPool.end()]);
 
+    const now = () => overrides.clock?.now() ?? Date.now();
+    // A missing, short, mismatched or undecryptable key stops the start here, with one line.
+    const signingKeys = await openSigningKeys(config, pool, now(), logger);
+
     let changeFeed: PostgresChangeFeed | undefined;
     if (overrides.listen !== false) {
       changeFeed = new PostgresChangeFeed({
@@ -136,6 +141,10 @@ export async function startCore(given: Config, overrides: ServiceOverrides = {})
         logger,
       });
       cleanup.push(['change feed', () => changeFeed!.close()]);
+      // Before it listens: its first `up` reloads what changed since the keys were read above.
+      if (signingKeys.store) {
+        changeFeed.subscribe(new SigningKeyReloader(signingKeys.ring, signingKeys.store, now, logger));
+      }
       // Serving without it is correct (guarded requests read the database) but slower; it keeps trying.
       if (!(await changeFeed.start(config.databaseConnectTimeoutMs))) {
         logger.warn('not listening for changes yet: guarded requests read the database until it is', {
@@ -150,6 +159,7 @@ export async function startCore(given: Config, overrides: ServiceOverrides = {})
       directUri,
       rateLimitPool,
       logger,
+      signingKeys,
       ...(changeFeed === undefined ? {} : { changeFeed }),
       ...(overrides.clock === undefined ? {} : { clock: overrides.clock }),
     });

@@ -14,6 +14,9 @@ import { VerifyAccessToken } from '../../src/application/use-cases/verify-access
 import { FlexibleRateLimits } from '../../src/infrastructure/security/flexible-rate-limits.js';
 import { HmacOpaqueTokens } from '../../src/infrastructure/security/hmac-opaque-tokens.js';
 import { JwtTokenSigner } from '../../src/infrastructure/security/jwt-token-signer.js';
+import { KeyRing, hmacSigningKey } from '../../src/infrastructure/security/key-ring.js';
+import { ConstantTimeClientCredentials } from '../../src/infrastructure/security/constant-time-client-credentials.js';
+import { IntrospectToken } from '../../src/application/use-cases/introspect-token.js';
 import { ZxcvbnCommonPasswords } from '../../src/infrastructure/security/zxcvbn-common-passwords.js';
 import { PraetorianTokenVerifier } from '../../src/infrastructure/security/praetorian-token-verifier.js';
 import { InMemoryTokenBlacklist } from '../fakes/in-memory-token-blacklist.js';
@@ -31,6 +34,8 @@ import { SequentialIdGenerator } from '../fakes/sequential-id-generator.js';
 
 export const UNIT_SECRET = 'unit-test-secret-of-at-least-32-bytes!!';
 export const UNIT_ISSUER = 'jwt-login';
+/** The clients allowed to introspect with HTTP Basic. */
+export const INTROSPECTION_CLIENTS = [{ id: 'billing', secret: 'billing-secret-0123456789' }];
 /** The service's default limits (rate-limiter-flexible's memory store stands in for PostgreSQL). */
 export const RATE_LIMITS = {
   loginFailuresPerUser: 10,
@@ -57,7 +62,8 @@ export function fakeServices(
   const clock = new FixedClock();
   const ids = new SequentialIdGenerator();
   const logger = new MemoryLogger();
-  const signer = new JwtTokenSigner({ secret: UNIT_SECRET, issuer: UNIT_ISSUER });
+  const keys = new KeyRing([hmacSigningKey(UNIT_SECRET)], true);
+  const signer = new JwtTokenSigner({ keys, issuer: UNIT_ISSUER });
   const opaqueTokens = new HmacOpaqueTokens(UNIT_SECRET);
   const commonPasswords = new ZxcvbnCommonPasswords();
   const tokens = new AccessTokenIssuer(signer, ids, clock, lifespans.accessSeconds);
@@ -77,6 +83,7 @@ export function fakeServices(
   const legacy = options.legacyTokens
     ? { verifier: new PraetorianTokenVerifier(UNIT_SECRET), blacklist, sessions, ids }
     : undefined;
+  const verifyAccessToken = new VerifyAccessToken(signer, accessState, clock, legacy);
   return {
     users,
     sessions,
@@ -135,11 +142,15 @@ export function fakeServices(
     ),
     blacklist,
     refreshAccessToken: new RefreshAccessToken(signer, accessState, tokens, rateLimits, logger, legacy),
-    verifyAccessToken: new VerifyAccessToken(signer, accessState, clock, legacy),
+    verifyAccessToken,
     getSecret: new GetSecret(),
     logout: new Logout(sessions, blacklist, clock, logger),
     listUsers: new ListUsers(users),
     updateUser: new UpdateUser(users, sessions, clock, logger),
+    introspectToken: new IntrospectToken(verifyAccessToken),
+    clientCredentials: new ConstantTimeClientCredentials(INTROSPECTION_CLIENTS),
+    publishedKeys: keys,
+    discovery: { issuer: UNIT_ISSUER, jwksMaxAgeSeconds: 300 },
   };
 }
 

@@ -26,6 +26,9 @@ export interface Principal {
   readonly sessionId: string | null;
   /** Seconds since the epoch: the token's refresh deadline (`rf_exp`). */
   readonly refreshableUntil: number;
+  /** The token's `iat` and `exp`, seconds since the epoch. */
+  readonly issuedAt: number;
+  readonly expiresAt: number;
 }
 
 /** What reading flask-praetorian's tokens takes (`LEGACY_TOKENS=praetorian`). */
@@ -71,6 +74,8 @@ export class VerifyAccessToken {
       tokenId: claims.tokenId,
       sessionId: claims.sessionId,
       refreshableUntil: claims.refreshableUntil,
+      issuedAt: claims.issuedAt,
+      expiresAt: claims.expiresAt,
     });
   }
 
@@ -102,6 +107,8 @@ export class VerifyAccessToken {
       tokenId: claims.tokenId,
       sessionId: null,
       refreshableUntil: claims.refreshableUntil,
+      issuedAt: claims.issuedAt,
+      expiresAt: claims.expiresAt,
     });
   }
 }

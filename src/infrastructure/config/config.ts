@@ -2,6 +2,8 @@ import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { MIN_SECRET_BYTES } from './dev-secret.js';
 import { parseDurationSeconds } from './duration.js';
+import { JWT_ALGORITHMS, type JwtAlgorithm } from '../security/key-ring.js';
+import { MIN_KEY_ENCRYPTION_SECRET_BYTES } from '../security/key-protection.js';
 
 const duration = (example: string) =>
   z.string().transform((text, context) => {
@@ -71,6 +73,34 @@ const schema = z.object({
       .optional(),
   ),
   JWT_ISSUER: z.string().min(1, 'must not be empty').default('jwt-login'),
+  JWT_ALGORITHM: z
+    .enum(JWT_ALGORITHMS, {
+      errorMap: () => ({
+        message: 'must be HS256, ES256 or RS256 (EdDSA is not offered: jsonwebtoken 9 cannot sign or verify it)',
+      }),
+    })
+    .default('HS256'),
+  JWT_PRIVATE_KEY_FILE: optionalText,
+  JWT_PUBLIC_KEY_FILE: optionalText,
+  KEY_ENCRYPTION_SECRET: optionalText.pipe(
+    z
+      .string()
+      .refine((secret) => Buffer.byteLength(secret, 'utf8') >= MIN_KEY_ENCRYPTION_SECRET_BYTES, {
+        message: `must be at least ${MIN_KEY_ENCRYPTION_SECRET_BYTES} bytes`,
+      })
+      .optional(),
+  ),
+  KEY_PUBLISH_DELAY: duration('10m').default('10m'),
+  JWKS_MAX_AGE: duration('5m').default('5m'),
+  INTROSPECTION_CLIENTS: optionalText.pipe(
+    z
+      .string()
+      .regex(
+        /^[A-Za-z0-9._~-]+:[^,\s]{16,}(\s*,\s*[A-Za-z0-9._~-]+:[^,\s]{16,})*$/,
+        'must be a comma-separated list of id:secret, each id made of letters, digits and ._~- and each secret at least 16 characters without commas or spaces',
+      )
+      .optional(),
+  ),
   JWT_ACCESS_LIFESPAN: duration('15m').default('15m'),
   JWT_REFRESH_LIFESPAN: duration('30d').default('30d'),
   REFRESH_REUSE_GRACE: z
@@ -173,6 +203,21 @@ export interface Config {
   /** Undefined only with the embedded database: a dev secret is then generated and kept in `dataDir`. */
   readonly jwtSecret: string | undefined;
   readonly jwtIssuer: string;
+  /** How access tokens are signed, and where the keys come from. */
+  readonly signing: {
+    readonly algorithm: JwtAlgorithm;
+    /** PEM files used as they are (ES256, RS256); no rotation by the service then. */
+    readonly privateKeyFile: string | undefined;
+    readonly publicKeyFile: string | undefined;
+    /** Seals generated private keys in the database; unset (embedded only): files under `DATA_DIR/keys`. */
+    readonly keyEncryptionSecret: string | undefined;
+    /** How long a rotated-in key is published before it signs; longer than `jwksMaxAgeSeconds`. */
+    readonly publishDelaySeconds: number;
+    /** `Cache-Control: max-age` of the JWKS. */
+    readonly jwksMaxAgeSeconds: number;
+  };
+  /** Services allowed to call the introspection endpoint with HTTP Basic. */
+  readonly introspectionClients: readonly { readonly id: string; readonly secret: string }[];
   readonly accessLifespanSeconds: number;
   readonly refreshLifespanSeconds: number;
   /** How long a spent refresh token may be replayed for the same successor before replay revokes its session. */
@@ -261,13 +306,41 @@ export function loadConfig(
     const issue = parsed.error.issues[0]!;
     const variable = String(issue.path[0]);
     const value = env[variable];
-    const secret = ['JWT_SECRET', 'DATABASE_URL', 'DATABASE_DIRECT_URL', 'SMTP_URL'].includes(variable);
+    const secret = [
+      'JWT_SECRET',
+      'DATABASE_URL',
+      'DATABASE_DIRECT_URL',
+      'SMTP_URL',
+      'KEY_ENCRYPTION_SECRET',
+      'INTROSPECTION_CLIENTS',
+    ].includes(variable);
     const shown = secret ? '' : ` (got ${JSON.stringify(value)})`;
     throw new ConfigError(`${variable} ${issue.message}${shown}`.replace(/[\r\n]+/g, ' '));
   }
   const c = parsed.data;
   if (c.JWT_SECRET === undefined && c.DATABASE_URL !== undefined) {
     throw new ConfigError(`JWT_SECRET must be set (at least ${MIN_SECRET_BYTES} bytes) when DATABASE_URL is set`);
+  }
+  if (c.JWT_ALGORITHM === 'HS256' && (c.JWT_PRIVATE_KEY_FILE ?? c.JWT_PUBLIC_KEY_FILE) !== undefined) {
+    throw new ConfigError('JWT_PRIVATE_KEY_FILE and JWT_PUBLIC_KEY_FILE need JWT_ALGORITHM ES256 or RS256');
+  }
+  if (c.JWT_PUBLIC_KEY_FILE !== undefined && c.JWT_PRIVATE_KEY_FILE === undefined) {
+    throw new ConfigError('JWT_PUBLIC_KEY_FILE needs JWT_PRIVATE_KEY_FILE (the public key is checked against it)');
+  }
+  if (
+    c.JWT_ALGORITHM !== 'HS256' &&
+    c.JWT_PRIVATE_KEY_FILE === undefined &&
+    c.KEY_ENCRYPTION_SECRET === undefined &&
+    c.DATABASE_URL !== undefined
+  ) {
+    throw new ConfigError(
+      `KEY_ENCRYPTION_SECRET must be set (at least ${MIN_KEY_ENCRYPTION_SECRET_BYTES} bytes) to keep ${c.JWT_ALGORITHM} keys in DATABASE_URL, or give JWT_PRIVATE_KEY_FILE`,
+    );
+  }
+  if (c.KEY_PUBLISH_DELAY <= c.JWKS_MAX_AGE) {
+    throw new ConfigError(
+      'KEY_PUBLISH_DELAY must be longer than JWKS_MAX_AGE (verifiers must have fetched a new key before it signs)',
+    );
   }
   if (c.JWT_ACCESS_LIFESPAN > c.JWT_REFRESH_LIFESPAN) {
     throw new ConfigError('JWT_ACCESS_LIFESPAN must not be longer than JWT_REFRESH_LIFESPAN');
@@ -295,6 +368,24 @@ export function loadConfig(
     dataDir: c.DATA_DIR,
     jwtSecret: c.JWT_SECRET,
     jwtIssuer: c.JWT_ISSUER,
+    signing: Object.freeze({
+      algorithm: c.JWT_ALGORITHM,
+      privateKeyFile: c.JWT_PRIVATE_KEY_FILE,
+      publicKeyFile: c.JWT_PUBLIC_KEY_FILE,
+      keyEncryptionSecret: c.KEY_ENCRYPTION_SECRET,
+      publishDelaySeconds: c.KEY_PUBLISH_DELAY,
+      jwksMaxAgeSeconds: c.JWKS_MAX_AGE,
+    }),
+    introspectionClients: Object.freeze(
+      (c.INTROSPECTION_CLIENTS ?? '')
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean)
+        .map((entry) => {
+          const at = entry.indexOf(':');
+          return Object.freeze({ id: entry.slice(0, at), secret: entry.slice(at + 1) });
+        }),
+    ),
     accessLifespanSeconds: c.JWT_ACCESS_LIFESPAN,
     refreshLifespanSeconds: c.JWT_REFRESH_LIFESPAN,
     refreshReuseGraceSeconds: c.REFRESH_REUSE_GRACE,

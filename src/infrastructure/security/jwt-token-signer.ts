@@ -1,16 +1,18 @@
-import { type KeyObject, createSecretKey } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { z } from 'zod';
 import type { AccessClaims, TokenSigner, TokenVerification } from '../../application/ports/token-signer.js';
 import { formatRoleList, parseRoleList } from '../praetorian-roles.js';
+import { KeyRing, type SigningKey, hmacSigningKey } from './key-ring.js';
 
-const ALGORITHM = 'HS256';
-/** RFC 7518 3.2: an HS256 key must be at least as long as the hash output. */
-const MIN_KEY_BYTES = 32;
 const ACCESS_TYPE = 'access';
-/** Longer tokens are refused before any parsing; ours are a few hundred bytes. */
+/** Longer tokens are refused before any parsing; ours are a few hundred bytes (RS256 signatures add ~350). */
 const MAX_TOKEN_LENGTH = 8192;
-const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+const COMPACT_JWS = /^([A-Za-z0-9_-]+)\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+/**
+ * Header parameters that name a key or change how the token must be read (RFC 7515 4.1): a verifier that honoured them
+ * would let the token choose its own key. Our tokens carry none, so a token with any of them is refused outright.
+ */
+const REFUSED_HEADERS = ['jwk', 'jku', 'x5u', 'x5c', 'x5t', 'x5t#S256', 'crit', 'b64'];
 
 const seconds = z.number().int().nonnegative();
 const accessClaimsSchema = z.object({
@@ -25,31 +27,37 @@ const accessClaimsSchema = z.object({
   typ: z.literal(ACCESS_TYPE),
 });
 
-export interface JwtTokenSignerOptions {
-  /** The HS256 key; at least 32 bytes (checked by the config). */
-  readonly secret: string | Buffer;
-  readonly issuer: string;
-}
+export type JwtTokenSignerOptions = { readonly issuer: string } & (
+  | {
+      /** One HS256 key made from this secret (at least 32 bytes); tokens without `kid` are accepted for it. */
+      readonly secret: string | Buffer;
+    }
+  | {
+      /** The keys to sign and verify with, replaced as they rotate. */
+      readonly keys: KeyRing;
+    }
+);
 
 /**
- * HS256 access tokens through jsonwebtoken. The key is held as a `KeyObject` (a string key costs ~50x more per
- * verify) and the algorithm is pinned, so `alg: none`, HS512 or RS256 tokens are refused.
+ * Access tokens through jsonwebtoken, HS256, ES256 or RS256, each with a `kid` header. Keys are held as `KeyObject`s
+ * (a string or PEM key costs many times more per verify).
+ *
+ * Verification looks the key up by `kid` and accepts only that key's own algorithm, so a token cannot pick how it is
+ * checked: `alg: none`, HS256 signed with a public key as the secret, another algorithm, an unknown or retired `kid`,
+ * and headers that carry or point to a key (`jwk`, `jku`, `x5u`, ...) are all refused.
  */
 export class JwtTokenSigner implements TokenSigner {
-  private readonly key: KeyObject;
+  private readonly keys: KeyRing;
   private readonly issuer: string;
 
-  /** @throws RangeError for a key under 32 bytes, whatever path it came from: a short HMAC key can be guessed. */
+  /** @throws RangeError for a secret under 32 bytes, whatever path it came from: a short HMAC key can be guessed. */
   constructor(options: JwtTokenSignerOptions) {
-    const key = typeof options.secret === 'string' ? Buffer.from(options.secret, 'utf8') : options.secret;
-    if (key.length < MIN_KEY_BYTES) {
-      throw new RangeError(`the HS256 signing key must be at least ${MIN_KEY_BYTES} bytes (got ${key.length})`);
-    }
-    this.key = createSecretKey(key);
+    this.keys = 'keys' in options ? options.keys : new KeyRing([hmacSigningKey(options.secret)], true);
     this.issuer = options.issuer;
   }
 
   sign(claims: AccessClaims): string {
+    const key = this.keys.signingKey(claims.issuedAt * 1000);
     // flask-praetorian's claims (comma-joined roles as `rls`, the refresh deadline as `rf_exp`), plus `sub` and `typ`.
     const payload = {
       iat: claims.issuedAt,
@@ -62,17 +70,18 @@ export class JwtTokenSigner implements TokenSigner {
       sub: String(claims.userId),
       typ: ACCESS_TYPE,
     };
-    return jwt.sign(payload, this.key, { algorithm: ALGORITHM, issuer: this.issuer });
+    return jwt.sign(payload, key.privateKey, { algorithm: key.algorithm, keyid: key.kid, issuer: this.issuer });
   }
 
   verify(token: string, nowSeconds: number): TokenVerification {
-    if (token.length > MAX_TOKEN_LENGTH || !COMPACT_JWS.test(token)) {
-      return { status: 'invalid', reason: 'not a compact JWS' };
-    }
+    const compact = token.length > MAX_TOKEN_LENGTH ? null : COMPACT_JWS.exec(token);
+    if (compact === null) return { status: 'invalid', reason: 'not a compact JWS' };
+    const found = this.keyFor(compact[1]!, nowSeconds);
+    if (typeof found === 'string') return { status: 'invalid', reason: found };
     let decoded: unknown;
     try {
-      decoded = jwt.verify(token, this.key, {
-        algorithms: [ALGORITHM],
+      decoded = jwt.verify(token, found.publicKey, {
+        algorithms: [found.algorithm],
         issuer: this.issuer,
         clockTimestamp: nowSeconds,
         ignoreExpiration: true,
@@ -97,5 +106,26 @@ export class JwtTokenSigner implements TokenSigner {
       refreshableUntil: wire.rf_exp,
     };
     return claims.expiresAt <= nowSeconds ? { status: 'expired', claims } : { status: 'valid', claims };
+  }
+
+  /** The key that may verify a token with this (base64url) header, or why there is none. */
+  private keyFor(encodedHeader: string, nowSeconds: number): SigningKey | string {
+    let header: unknown;
+    try {
+      header = JSON.parse(Buffer.from(encodedHeader, 'base64url').toString('utf8'));
+    } catch {
+      return 'header is not JSON';
+    }
+    if (typeof header !== 'object' || header === null || Array.isArray(header)) return 'header is not an object';
+    const fields = header as Record<string, unknown>;
+    const named = REFUSED_HEADERS.find((name) => Object.hasOwn(fields, name));
+    if (named !== undefined) return `header ${named} is not accepted`;
+    const { kid, alg } = fields;
+    let key: SigningKey | undefined;
+    if (kid === undefined) key = this.keys.keylessKey(nowSeconds * 1000);
+    else if (typeof kid === 'string') key = this.keys.verifyingKey(kid, nowSeconds * 1000);
+    if (key === undefined) return kid === undefined ? 'no kid' : 'unknown or retired kid';
+    if (alg !== key.algorithm) return `alg ${JSON.stringify(alg)} is not the algorithm of key ${key.kid}`;
+    return key;
   }
 }

@@ -14,6 +14,8 @@ import { type HealthRoutesDependencies, healthRoutes } from './routes/health-rou
 import { type SessionRoutesDependencies, sessionRoutes } from './routes/session-routes.js';
 import { type AdminRoutesDependencies, adminRoutes } from './routes/admin-routes.js';
 import { type AccountRoutesDependencies, accountRoutes } from './routes/account-routes.js';
+import { type KeyRoutesDependencies, keyRoutes } from './routes/key-routes.js';
+import { type IntrospectionRoutesDependencies, introspectionRoutes } from './routes/introspection-routes.js';
 
 export interface AppOptions {
   /** Largest accepted request body, e.g. `16kb`. */
@@ -29,7 +31,9 @@ export type AppDependencies = AuthRoutesDependencies &
   HealthRoutesDependencies &
   SessionRoutesDependencies &
   AdminRoutesDependencies &
-  AccountRoutesDependencies & {
+  AccountRoutesDependencies &
+  KeyRoutesDependencies &
+  IntrospectionRoutesDependencies & {
     readonly logger: Logger;
     readonly isUnavailableError: (error: unknown) => boolean;
     readonly options: AppOptions;
@@ -58,6 +62,8 @@ export function createApp(deps: AppDependencies): Koa<AppState> {
   sessionRoutes(router, deps);
   accountRoutes(router, deps);
   adminRoutes(router, deps);
+  keyRoutes(router, deps);
+  introspectionRoutes(router, deps);
   app.use(router.routes());
   app.use(router.allowedMethods());
   return app;

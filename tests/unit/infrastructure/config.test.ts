@@ -110,6 +110,15 @@ describe('config: loadConfig', () => {
     ['PURGE_BATCH_SIZE', { PURGE_BATCH_SIZE: '0' }],
     ['CORS_ORIGINS', { CORS_ORIGINS: 'not-an-origin' }],
     ['CORS_ORIGINS', { CORS_ORIGINS: 'https://ok.example.com,app.example.com' }],
+    ['JWT_ALGORITHM', { JWT_ALGORITHM: 'EdDSA' }],
+    ['JWT_ALGORITHM', { JWT_ALGORITHM: 'HS512' }],
+    ['KEY_ENCRYPTION_SECRET', { KEY_ENCRYPTION_SECRET: 'k'.repeat(31) }],
+    ['KEY_ENCRYPTION_SECRET', { JWT_ALGORITHM: 'ES256', DATABASE_URL: 'postgres://db/app', JWT_SECRET: SECRET }],
+    ['JWT_PRIVATE_KEY_FILE', { JWT_PRIVATE_KEY_FILE: '/keys/private.pem' }],
+    ['JWT_PUBLIC_KEY_FILE', { JWT_ALGORITHM: 'ES256', JWT_PUBLIC_KEY_FILE: '/keys/public.pem' }],
+    ['KEY_PUBLISH_DELAY', { KEY_PUBLISH_DELAY: '5m', JWKS_MAX_AGE: '5m' }],
+    ['INTROSPECTION_CLIENTS', { INTROSPECTION_CLIENTS: 'billing:short' }],
+    ['INTROSPECTION_CLIENTS', { INTROSPECTION_CLIENTS: 'billing' }],
   ];
   for (const [variable, env] of bad) {
     it(`refuses ${JSON.stringify(env)} with one line naming ${variable}`, () => {
@@ -152,6 +161,29 @@ describe('config: loadConfig', () => {
   it('keeps a bad value on one line even when it contains a line break (PORT, CORS_ORIGINS)', () => {
     expect(refusal({ PORT: '80\n80' })).to.match(/^PORT /);
     expect(refusal({ CORS_ORIGINS: 'https://a.example.com\nx' })).to.match(/^CORS_ORIGINS /);
+  });
+
+  it('says why EdDSA is not offered', () => {
+    expect(refusal({ JWT_ALGORITHM: 'EdDSA' })).to.match(/jsonwebtoken 9 cannot sign or verify it/);
+  });
+
+  it('reads the signing and introspection variables, never echoing a key secret or a client secret', () => {
+    const config = loadConfig({
+      JWT_ALGORITHM: 'RS256',
+      DATABASE_URL: 'postgres://db/app',
+      JWT_SECRET: SECRET,
+      KEY_ENCRYPTION_SECRET: 'e'.repeat(32),
+      KEY_PUBLISH_DELAY: '20m',
+      JWKS_MAX_AGE: '1m',
+      INTROSPECTION_CLIENTS: 'billing:billing-secret-0123456789, mail:mail-secret-0123456789',
+    });
+    expect(config.signing).to.deep.include({ algorithm: 'RS256', publishDelaySeconds: 1200, jwksMaxAgeSeconds: 60 });
+    expect(config.introspectionClients).to.deep.equal([
+      { id: 'billing', secret: 'billing-secret-0123456789' },
+      { id: 'mail', secret: 'mail-secret-0123456789' },
+    ]);
+    expect(refusal({ KEY_ENCRYPTION_SECRET: 'secret-key-31-bytes-long-123456' })).to.not.contain('secret-key');
+    expect(refusal({ INTROSPECTION_CLIENTS: 'billing:short-secret' })).to.not.contain('short-secret');
   });
 
   it('refuses an access lifespan longer than the refresh lifespan', () => {

@@ -109,6 +109,8 @@ describe('use cases: accounts and mail over the in-memory fakes (issue 8)', () =
       tokenId: 'jti',
       sessionId: first.value.claims.sessionId,
       refreshableUntil: first.value.claims.refreshableUntil,
+      issuedAt: first.value.claims.issuedAt,
+      expiresAt: first.value.claims.expiresAt,
     };
     const wrong = await s.ownAccount.changePassword({
       principal,

@@ -14,6 +14,8 @@ describe('use case: GetSecret', () => {
           tokenId: 'j',
           sessionId: '00000000-0000-4000-8000-000000000001',
           refreshableUntil: 2_000_000_000,
+          issuedAt: 1_800_000_000,
+          expiresAt: 1_800_000_900,
         },
       }),
     ).to.deep.equal({ message: 'protected endpoint (allowed usr alice)' });

@@ -7,7 +7,7 @@ const CLIENT = '192.0.2.1';
 async function login(
   s: FakeServices,
   username = 'Alice',
-): Promise<{ id: number; token: string; tokenId: string; sessionId: string }> {
+): Promise<{ id: number; token: string; tokenId: string; sessionId: string; issuedAt: number; expiresAt: number }> {
   const result = await s.registerUser.execute({ username, password: 'correct horse battery staple', client: CLIENT });
   if (!result.ok) throw new Error(`registration failed: ${JSON.stringify(result.error)}`);
   return {
@@ -15,6 +15,8 @@ async function login(
     token: result.value.accessToken,
     tokenId: result.value.claims.tokenId,
     sessionId: result.value.claims.sessionId,
+    issuedAt: result.value.claims.issuedAt,
+    expiresAt: result.value.claims.expiresAt,
   };
 }
 
@@ -44,12 +46,21 @@ async function tokenForUserId(s: FakeServices, userId: number): Promise<string> 
 describe('use case: VerifyAccessToken', () => {
   it('turns a valid token into the principal of its user', async () => {
     const s = fakeServices();
-    const { id, token, tokenId, sessionId } = await login(s);
+    const { id, token, tokenId, sessionId, issuedAt, expiresAt } = await login(s);
     const refreshableUntil = Math.floor(s.clock.now() / 1000) + 30 * 86400;
     s.clock.advanceSeconds(899);
     expect(await s.verifyAccessToken.execute({ token })).to.deep.equal({
       ok: true,
-      value: { userId: id, username: 'Alice', roles: ['user'], tokenId, sessionId, refreshableUntil },
+      value: {
+        userId: id,
+        username: 'Alice',
+        roles: ['user'],
+        tokenId,
+        sessionId,
+        refreshableUntil,
+        issuedAt,
+        expiresAt,
+      },
     });
   });
 

@@ -49,7 +49,7 @@ function send(ctx: Context, error: HttpError, state: AppState): void {
   // A body left half read (413) would be taken for the next request on a kept-alive connection.
   if (!ctx.req.complete) ctx.set('Connection', 'close');
   for (const [name, value] of Object.entries(error.headers)) ctx.set(name, value);
-  if (error.status === 401) {
+  if (error.status === 401 && error.headers['WWW-Authenticate'] === undefined) {
     ctx.set(
       'WWW-Authenticate',
       state.tokenPresented ? 'Bearer realm="jwt-login", error="invalid_token"' : 'Bearer realm="jwt-login"',
