@@ -6,15 +6,25 @@ import { ManageUser } from './application/use-cases/own-account.js';
 import { EXIT, USAGE, runUserCommand } from './interfaces/cli/user-command.js';
 import { ImportUsers } from './application/use-cases/import-users.js';
 import { PostgresUserSource } from './infrastructure/persistence/postgres-user-source.js';
+import { KEYS_USAGE, runKeysCommand } from './interfaces/cli/keys-command.js';
+import { ListSigningKeys, RotateSigningKey } from './application/use-cases/rotate-signing-key.js';
 import { readPassword } from './interfaces/cli/read-password.js';
 import { createBunyanLogger } from './infrastructure/logging/bunyan-logger.js';
 import { resolve } from './composition-root.js';
 import { startCore } from './service.js';
 
-/** `npm run user -- ...`: the admin CLI, on the same database the service uses (its embedded one included). */
+/**
+ * `npm run user -- ...` and `npm run keys -- ...` (`cli.js keys ...`): the admin CLI, on the same database the service
+ * uses (its embedded one included).
+ */
 async function cli(args: string[]): Promise<number> {
   // Help needs no configuration and no database.
-  if (args.length === 0 || ['--help', '-h', 'help'].includes(args[0]!)) {
+  const help = (arg: string | undefined) => arg === undefined || ['--help', '-h', 'help'].includes(arg);
+  if (args[0] === 'keys' && help(args[1])) {
+    (args.length === 1 ? process.stderr : process.stdout).write(`${KEYS_USAGE}\n`);
+    return args.length === 1 ? EXIT.usage : EXIT.ok;
+  }
+  if (help(args[0])) {
     (args.length === 0 ? process.stderr : process.stdout).write(`${USAGE}\n`);
     return args.length === 0 ? EXIT.usage : EXIT.ok;
   }
@@ -31,12 +41,21 @@ async function cli(args: string[]): Promise<number> {
   const logging = createBunyanLogger({ name: 'jwt-login-cli', level: 'warn', stdout: process.stderr });
   const core = await startCore(config, { logger: logging.logger, embedded: 'attach', listen: false });
   try {
+    const io = {
+      out: (line: string) => process.stdout.write(`${line}\n`),
+      err: (line: string) => process.stderr.write(`${line}\n`),
+    };
+    if (args[0] === 'keys') {
+      return await runKeysCommand(args.slice(1), io, {
+        rotateSigningKey: resolve(core.container, RotateSigningKey),
+        listSigningKeys: resolve(core.container, ListSigningKeys),
+      });
+    }
     return await runUserCommand(
       args,
       {
         readPassword: () => readPassword(process.stdin, process.stderr),
-        out: (line) => process.stdout.write(`${line}\n`),
-        err: (line) => process.stderr.write(`${line}\n`),
+        ...io,
       },
       {
         createUser: resolve(core.container, CreateUser),
