@@ -7,7 +7,7 @@
  *   npm run bench                      everything (about 4 minutes)
  *   BENCH_PROFILE=1 npm run bench      also a CPU profile of a server process under GET /api/protected load
  *   BENCH_ROUNDS=5 npm run bench       more interleaved rounds for the throughput table (default 3)
- *   BENCH_PARTS=throughput,logins      only some parts: throughput, logins, overload, large, workers, legacy
+ *   BENCH_PARTS=throughput,logins      only some parts: verify, throughput, logins, overload, large, workers, legacy
  *   BENCH_PARTS=legacy                 only the first-login cost of each flask-praetorian hash scheme (about 1 minute)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -17,6 +17,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { loadConfig } from '../src/infrastructure/config/config.js';
+import { verifyCosts } from './verify-cost.js';
 import { threadpoolSize } from '../src/supervisor.js';
 import { createTestDatabase, stopTestServer } from '../tests/support/database.js';
 import { PRAETORIAN_SCHEMES, legacyHashes } from '../tests/support/passlib.js';
@@ -26,7 +27,7 @@ import { type Server, startBareKoa, startJwtLogin } from './servers.js';
 import { haveWrk, wrk } from './wrk.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const PARTS = new Set((process.env.BENCH_PARTS ?? 'throughput,logins,overload,large,workers,legacy').split(','));
+const PARTS = new Set((process.env.BENCH_PARTS ?? 'verify,throughput,logins,overload,large,workers,legacy').split(','));
 const SECONDS = 5;
 const startedAt = performance.now();
 
@@ -92,6 +93,26 @@ async function login(server: Server): Promise<string> {
   throw new Error('cannot log in to the bench server');
 }
 
+// --- (0) Token verification per algorithm, in process (issue 10) ---------------------------------------------------
+if (PARTS.has('verify')) {
+  const costs = table('Access-token cost per algorithm, one process, jsonwebtoken with KeyObjects (median of 5 runs)', [
+    'algorithm',
+    'verify µs (signature + claims)',
+    'verify µs, remembered token',
+    'sign µs',
+    'token bytes',
+  ]);
+  for (const cost of verifyCosts()) {
+    costs.push([
+      cost.algorithm,
+      fmt(cost.verifyMicros, 1),
+      fmt(cost.cachedMicros, 2),
+      fmt(cost.signMicros, 1),
+      String(cost.tokenBytes),
+    ]);
+  }
+}
+
 // --- (0) First logins of flask-praetorian users: a passlib hash verified, then upgraded to argon2id --------------------
 if (PARTS.has('legacy')) {
   const LOGINS_PER_SCHEME = 5;
@@ -139,7 +160,7 @@ if (PARTS.has('legacy')) {
   await seed.end();
   await legacyServer.stop();
 }
-if (PARTS.size === 1 && PARTS.has('legacy')) {
+if ([...PARTS].every((part) => part === 'legacy' || part === 'verify')) {
   print();
   await database.drop();
   await stopTestServer();
