@@ -115,11 +115,19 @@ export async function startResourceServer(
   };
 }
 
-if (process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+/** Run as a program: the configuration from the environment. */
+async function main(): Promise<void> {
   const [id = '', secret = ''] = (process.env.INTROSPECTION_CLIENT ?? '').split(/:(.*)/s);
   const { url } = await startResourceServer(
     { jwtLoginUrl: process.env.JWT_LOGIN_URL ?? 'http://127.0.0.1:8000', introspectionClient: { id, secret } },
     Number(process.env.PORT ?? 8100),
   );
   process.stdout.write(`resource server on ${url}\n`);
+}
+
+if (process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`resource server: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  });
 }
