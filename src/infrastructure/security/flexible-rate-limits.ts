@@ -79,13 +79,21 @@ class LoginLimit {
     if (lockedFor > 0) return lockedFor;
     try {
       await this.places.consume(key);
-      return 0;
     } catch (rejection) {
       if (!(rejection instanceof RateLimiterRes)) throw rejection;
       // A refused consume has still counted: give that back, so that waiting costs nothing.
       await this.places.reward(key, 1);
       return 'busy';
     }
+    // The limit may have been reached between the check above and this place: the last failure frees every place
+    // when it locks the key out, and one of them must not go to an attempt that read the count before that failure.
+    const lockedSince = await this.lockedFor(key);
+    if (lockedSince > 0) {
+      // Locked out, the key holds no places (the lockout starts them afresh): drop the one just taken.
+      await this.places.delete(key);
+      return lockedSince;
+    }
+    return 0;
   }
 
   async release(key: string): Promise<void> {
