@@ -5,6 +5,7 @@ import { EXIT, runUserCommand } from './interfaces/cli/user-command.js';
 import { readPassword } from './interfaces/cli/read-password.js';
 import { createBunyanLogger } from './infrastructure/logging/bunyan-logger.js';
 import { resolve } from './composition-root.js';
+import { userInfo } from 'node:os';
 import { startCore } from './service.js';
 
 /** `npm run user -- ...`: the admin CLI, on the same database the service uses (its embedded one included). */
@@ -29,11 +30,24 @@ async function cli(args: string[]): Promise<number> {
         out: (line) => process.stdout.write(`${line}\n`),
         err: (line) => process.stderr.write(`${line}\n`),
       },
-      { createUser: resolve(core.container, CreateUser), updateUser: resolve(core.container, UpdateUser) },
+      {
+        createUser: resolve(core.container, CreateUser),
+        updateUser: resolve(core.container, UpdateUser),
+        operator: operatingSystemUser(),
+      },
     );
   } finally {
     await core.close();
     await logging.close();
+  }
+}
+
+/** Who runs the CLI, for the audit trail: the account's name, or its uid where it has no name. */
+function operatingSystemUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return `uid ${process.getuid?.() ?? 'unknown'}`;
   }
 }
 

@@ -3,6 +3,7 @@ import type { DatabasePool as SlonikPool } from 'slonik';
 import type pg from 'pg';
 import type Koa from 'koa';
 import { AccessState } from './application/ports/access-state.js';
+import { AuthEvents } from './application/ports/auth-events.js';
 import { Clock } from './application/ports/clock.js';
 import { CommonPasswords } from './application/ports/common-passwords.js';
 import { IdGenerator } from './application/ports/id-generator.js';
@@ -43,6 +44,7 @@ import { FlexibleRateLimits } from './infrastructure/security/flexible-rate-limi
 import { CachingTokenSigner } from './infrastructure/security/caching-token-signer.js';
 import { JwtTokenSigner } from './infrastructure/security/jwt-token-signer.js';
 import { ZxcvbnCommonPasswords } from './infrastructure/security/zxcvbn-common-passwords.js';
+import type { PrometheusMetrics } from './infrastructure/metrics/prometheus-metrics.js';
 import { CryptoIdGenerator } from './infrastructure/system/crypto-id-generator.js';
 import { SystemClock } from './infrastructure/system/system-clock.js';
 import { createApp } from './interfaces/http/app.js';
@@ -61,6 +63,8 @@ export interface Runtime {
   readonly changeFeed?: PostgresChangeFeed;
   /** Replaces the system clock (tests). */
   readonly clock?: Clock;
+  /** The process's metrics: auth events are counted there, password hashes timed. */
+  readonly metrics: PrometheusMetrics;
 }
 
 export const DatabasePool: ServiceToken<SlonikPool> = serviceToken('DatabasePool');
@@ -97,7 +101,11 @@ export function buildContainer(runtime: Runtime): Container {
   provide(Clock, () => runtime.clock ?? new SystemClock());
   provide(IdGenerator, () => new CryptoIdGenerator());
   provide(CommonPasswords, () => new ZxcvbnCommonPasswords());
-  provide(PasswordHasher, () => new AdmittedPasswordHasher(new Argon2PasswordHasher(config.argon2), config.hashing));
+  provide(AuthEvents, () => runtime.metrics);
+  provide(
+    PasswordHasher,
+    () => new AdmittedPasswordHasher(runtime.metrics.timed(new Argon2PasswordHasher(config.argon2)), config.hashing),
+  );
   provide(
     TokenSigner,
     () =>
@@ -151,12 +159,27 @@ export function buildContainer(runtime: Runtime): Container {
   );
   provide(
     RegisterUser,
-    (get) => new RegisterUser(get(CreateUser), get(SessionStarter), get(RateLimits), get(Logger), get(PasswordHasher)),
+    (get) =>
+      new RegisterUser(
+        get(CreateUser),
+        get(SessionStarter),
+        get(RateLimits),
+        get(Logger),
+        get(PasswordHasher),
+        get(AuthEvents),
+      ),
   );
   provide(
     Authenticate,
     (get) =>
-      new Authenticate(get(UserRepository), get(PasswordHasher), get(SessionStarter), get(RateLimits), get(Logger)),
+      new Authenticate(
+        get(UserRepository),
+        get(PasswordHasher),
+        get(SessionStarter),
+        get(RateLimits),
+        get(Logger),
+        get(AuthEvents),
+      ),
   );
   provide(
     RotateRefreshToken,
@@ -170,6 +193,7 @@ export function buildContainer(runtime: Runtime): Container {
         get(RateLimits),
         get(Logger),
         config.refreshReuseGraceSeconds,
+        get(AuthEvents),
       ),
   );
   provide(
@@ -179,7 +203,7 @@ export function buildContainer(runtime: Runtime): Container {
   );
   provide(VerifyAccessToken, (get) => new VerifyAccessToken(get(TokenSigner), get(AccessState), get(Clock)));
   provide(GetSecret, () => new GetSecret());
-  provide(Logout, (get) => new Logout(get(SessionRepository), get(Clock), get(Logger)));
+  provide(Logout, (get) => new Logout(get(SessionRepository), get(Clock), get(Logger), get(AuthEvents)));
   provide(
     PurgeEndedRecords,
     (get) =>
@@ -192,7 +216,10 @@ export function buildContainer(runtime: Runtime): Container {
       ),
   );
   provide(ListUsers, (get) => new ListUsers(get(UserRepository)));
-  provide(UpdateUser, (get) => new UpdateUser(get(UserRepository), get(SessionRepository), get(Clock), get(Logger)));
+  provide(
+    UpdateUser,
+    (get) => new UpdateUser(get(UserRepository), get(SessionRepository), get(Clock), get(Logger), get(AuthEvents)),
+  );
   return container;
 }
 
@@ -200,7 +227,12 @@ export function buildContainer(runtime: Runtime): Container {
  * The HTTP application over a wired container.
  * @param accepting false once the process is shutting down, so `/api/ready` turns 503 while in-flight requests finish.
  */
-export function buildApp(container: Container, config: ServiceConfig, accepting: () => boolean): Koa<AppState> {
+export function buildApp(
+  container: Container,
+  config: ServiceConfig,
+  accepting: () => boolean,
+  metrics: PrometheusMetrics,
+): Koa<AppState> {
   const pool = resolve(container, DatabasePool);
   return createApp({
     registerUser: container.get(RegisterUser),
@@ -213,6 +245,7 @@ export function buildApp(container: Container, config: ServiceConfig, accepting:
     listUsers: container.get(ListUsers),
     updateUser: container.get(UpdateUser),
     logger: resolve(container, Logger),
+    metrics,
     isReady: async () => accepting() && (await pingDatabase(pool)),
     isUnavailableError: isDatabaseUnavailable,
     options: { bodyLimit: config.bodyLimit, corsOrigins: config.corsOrigins, trustProxy: config.trustProxy },

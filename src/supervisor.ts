@@ -1,8 +1,10 @@
 import cluster, { type Worker } from 'node:cluster';
+import { AggregatorRegistry } from 'prom-client';
 import type { Config } from './infrastructure/config/config.js';
 import { settleSecret } from './infrastructure/config/dev-secret.js';
 import { createBunyanLogger } from './infrastructure/logging/bunyan-logger.js';
 import { type EmbeddedDatabase, startEmbeddedDatabase } from './infrastructure/persistence/embedded-database.js';
+import { type MetricsServer, startMetricsServer } from './interfaces/metrics/metrics-server.js';
 
 /** Threads for work other than hashing (log writes, DNS, file reads), so that none of it waits behind a hash. */
 const THREADPOOL_HEADROOM = 2;
@@ -31,9 +33,15 @@ export function threadpoolSize(config: Config): number {
  * forces the exit.
  */
 export async function supervise(given: Config, environment: NodeJS.ProcessEnv): Promise<void> {
-  const logging = createBunyanLogger({ name: 'jwt-login', level: given.logLevel, logstash: given.logstash });
+  const logging = createBunyanLogger({
+    name: 'jwt-login',
+    level: given.logLevel,
+    format: given.logFormat,
+    logstash: given.logstash,
+  });
   const logger = logging.logger.child({ role: 'supervisor' });
   let embedded: EmbeddedDatabase | undefined;
+  let metricsServer: MetricsServer | undefined;
   const workerEnv: Record<string, string> = {
     UV_THREADPOOL_SIZE: environment.UV_THREADPOOL_SIZE ?? String(threadpoolSize(given)),
   };
@@ -58,6 +66,18 @@ export async function supervise(given: Config, environment: NodeJS.ProcessEnv): 
       const started = embedded;
       process.once('exit', () => started.stopNow());
     }
+    if (given.metrics !== undefined) {
+      // Each worker keeps its own metrics; a scrape here asks every worker and sums what they answer.
+      const aggregator = new AggregatorRegistry();
+      const { host, port } = given.metrics;
+      metricsServer = await startMetricsServer(host, port, async () => ({
+        contentType: aggregator.contentType,
+        body: await aggregator.clusterMetrics(),
+      })).catch((error: unknown) => {
+        throw new Error(`cannot serve metrics on ${host}:${port} (METRICS_PORT): ${String(error)}`, { cause: error });
+      });
+      logger.info('metrics served', { url: metricsServer.url, workers: given.workers });
+    }
   } catch (error) {
     await embedded?.stop().catch(() => undefined);
     await logging.close();
@@ -70,6 +90,7 @@ export async function supervise(given: Config, environment: NodeJS.ProcessEnv): 
   const everListened = new WeakSet<Worker>();
 
   const stopEverything = async (code: number): Promise<never> => {
+    await metricsServer?.close();
     await embedded?.stop().catch((error: unknown) => logger.warn('stopping PostgreSQL failed', { err: String(error) }));
     logger.info('stopped', { exit_code: code });
     await logging.close();

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { LogFields, Logger } from '../../src/application/ports/logger.js';
 
 export interface LogLine {
@@ -11,25 +12,33 @@ export class MemoryLogger implements Logger {
   constructor(
     readonly lines: LogLine[] = [],
     private readonly bindings: LogFields = {},
+    private readonly context: AsyncLocalStorage<LogFields> = new AsyncLocalStorage(),
   ) {}
 
   debug(message: string, fields: LogFields = {}): void {
-    this.lines.push({ level: 'debug', message, fields: { ...this.bindings, ...fields } });
+    this.push('debug', message, fields);
   }
   info(message: string, fields: LogFields = {}): void {
-    this.lines.push({ level: 'info', message, fields: { ...this.bindings, ...fields } });
+    this.push('info', message, fields);
   }
   warn(message: string, fields: LogFields = {}): void {
-    this.lines.push({ level: 'warn', message, fields: { ...this.bindings, ...fields } });
+    this.push('warn', message, fields);
   }
   error(message: string, fields: LogFields = {}): void {
-    this.lines.push({ level: 'error', message, fields: { ...this.bindings, ...fields } });
+    this.push('error', message, fields);
   }
   child(bindings: LogFields): Logger {
-    return new MemoryLogger(this.lines, { ...this.bindings, ...bindings });
+    return new MemoryLogger(this.lines, { ...this.bindings, ...bindings }, this.context);
+  }
+  inContext<T>(fields: LogFields, work: () => T): T {
+    return this.context.run({ ...this.context.getStore(), ...fields }, work);
   }
 
   events(name: string): LogLine[] {
     return this.lines.filter((line) => line.fields.event === name);
+  }
+
+  private push(level: LogLine['level'], message: string, fields: LogFields): void {
+    this.lines.push({ level, message, fields: { ...this.context.getStore(), ...this.bindings, ...fields } });
   }
 }

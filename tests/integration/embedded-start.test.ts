@@ -35,6 +35,7 @@ function serviceEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     HOST: '127.0.0.1',
+    METRICS_PORT: 'off',
     ARGON2_MEMORY_KIB: '1024',
     ARGON2_TIME_COST: '1',
     ARGON2_PARALLELISM: '1',
@@ -96,10 +97,10 @@ async function stop(service: Service): Promise<{ code: number | null; signal: No
   return Promise.race([service.exited, timeout]);
 }
 
-/** The `msg` of the last bunyan line a run wrote. */
+/** The `message` of the last log line a run wrote. */
 function lastMessage(stdout: string): string | undefined {
   const lines = stdout.split('\n').filter((line) => line.startsWith('{'));
-  return lines.length === 0 ? undefined : (JSON.parse(lines[lines.length - 1]!) as { msg?: string }).msg;
+  return lines.length === 0 ? undefined : (JSON.parse(lines[lines.length - 1]!) as { message?: string }).message;
 }
 
 const post = (service: Service, route: string, body: unknown) =>

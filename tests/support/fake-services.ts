@@ -20,6 +20,7 @@ import { FixedClock } from '../fakes/fixed-clock.js';
 import { InMemorySessionRepository } from '../fakes/in-memory-session-repository.js';
 import { InMemoryUserRepository } from '../fakes/in-memory-user-repository.js';
 import { MemoryLogger } from '../fakes/memory-logger.js';
+import { CountingAuthEvents } from '../fakes/counting-auth-events.js';
 import { SequentialIdGenerator } from '../fakes/sequential-id-generator.js';
 
 export const UNIT_SECRET = 'unit-test-secret-of-at-least-32-bytes!!';
@@ -45,6 +46,7 @@ export function fakeServices(lifespans = { accessSeconds: 900, refreshSeconds: 3
   const clock = new FixedClock();
   const ids = new SequentialIdGenerator();
   const logger = new MemoryLogger();
+  const events = new CountingAuthEvents();
   const signer = new JwtTokenSigner({ secret: UNIT_SECRET, issuer: UNIT_ISSUER });
   const opaqueTokens = new HmacOpaqueTokens(UNIT_SECRET);
   const commonPasswords = new ZxcvbnCommonPasswords();
@@ -60,15 +62,16 @@ export function fakeServices(lifespans = { accessSeconds: 900, refreshSeconds: 3
     clock,
     ids,
     logger,
+    events,
     signer,
     opaqueTokens,
     commonPasswords,
     tokens,
     sessionStarter,
     createUser,
-    registerUser: new RegisterUser(createUser, sessionStarter, rateLimits, logger, hasher),
+    registerUser: new RegisterUser(createUser, sessionStarter, rateLimits, logger, hasher, events),
     rateLimits,
-    authenticate: new Authenticate(users, hasher, sessionStarter, rateLimits, logger),
+    authenticate: new Authenticate(users, hasher, sessionStarter, rateLimits, logger, events),
     rotateRefreshToken: new RotateRefreshToken(
       sessions,
       accessState,
@@ -78,13 +81,14 @@ export function fakeServices(lifespans = { accessSeconds: 900, refreshSeconds: 3
       rateLimits,
       logger,
       lifespans.graceSeconds,
+      events,
     ),
     refreshAccessToken: new RefreshAccessToken(signer, accessState, tokens, rateLimits, logger),
     verifyAccessToken: new VerifyAccessToken(signer, accessState, clock),
     getSecret: new GetSecret(),
-    logout: new Logout(sessions, clock, logger),
+    logout: new Logout(sessions, clock, logger, events),
     listUsers: new ListUsers(users),
-    updateUser: new UpdateUser(users, sessions, clock, logger),
+    updateUser: new UpdateUser(users, sessions, clock, logger, events),
   };
 }
 

@@ -11,6 +11,7 @@ function servedRoutes(): string[] {
   const app = createApp({
     ...services,
     isReady: async () => true,
+    metrics: { requestStarted: () => () => undefined },
     isUnavailableError: () => false,
     options: { bodyLimit: '16kb', corsOrigins: '*', trustProxy: false },
   });

@@ -1,5 +1,11 @@
 import { type ServiceToken, serviceToken } from './service-token.js';
-/** Structured fields attached to a log line. Never put a password, a token or a hash in here. */
+/**
+ * Structured fields attached to a log line. Never put a password, a token or a hash in here.
+ *
+ * The names the application uses (`event`, `outcome`, `request_id`, `client_ip`, `user_agent`, `user_id`, `username`,
+ * `target_user_id`, `session_id`, `reason`, `err` ...) are written by the adapter under their Elastic
+ * Common Schema names (`event.action`, `trace.id`, `client.ip`, `user.id` ...); see the adapter for the table.
+ */
 export type LogFields = Readonly<Record<string, unknown>>;
 
 export const Logger: ServiceToken<Logger> = serviceToken('Logger');
@@ -13,4 +19,11 @@ export interface Logger {
   error(message: string, fields?: LogFields): void;
   /** A logger that adds `bindings` to every line it writes. */
   child(bindings: LogFields): Logger;
+  /**
+   * Runs `work` with `fields` added to every line written while it runs, across its awaits, by this logger and every
+   * other one of the same sink (the request's id, client address and user agent on the security events its use cases
+   * log). Fields given to a call win over these.
+   * @returns what `work` returns.
+   */
+  inContext<T>(fields: LogFields, work: () => T): T;
 }

@@ -1,6 +1,7 @@
 import type { PasswordHasher } from '../ports/password-hasher.js';
 import type { UserRepository } from '../ports/user-repository.js';
 import type { Logger } from '../ports/logger.js';
+import type { AuthEvents } from '../ports/auth-events.js';
 import type { RateLimits } from '../ports/rate-limits.js';
 import type { IssuedTokens, SessionStarter } from '../services/session-starter.js';
 import {
@@ -35,6 +36,7 @@ export class Authenticate {
     private readonly sessions: SessionStarter,
     private readonly limits: RateLimits,
     private readonly logger: Logger,
+    private readonly events: AuthEvents,
   ) {}
 
   async execute(input: AuthenticateInput): Promise<Result<AuthenticateOutput, AuthenticateError>> {
@@ -45,7 +47,13 @@ export class Authenticate {
     const attempt = await this.limits.beginLogin(input.username, input.client);
     if ('retryAfterSeconds' in attempt) {
       const retryAfter = attempt.retryAfterSeconds;
-      this.logger.warn('login rate limited', { event: 'rate_limited', action: 'login', retry_after: retryAfter });
+      this.logger.warn('login rate limited', {
+        event: 'rate_limited',
+        outcome: 'failure',
+        action: 'login',
+        retry_after: retryAfter,
+      });
+      this.events.record('login_lockout');
       return fail(tooManyRequests(retryAfter));
     }
     // A database fault or an overload breaks the attempt off: refused, not failed, so it gives its place back uncounted.
@@ -62,13 +70,25 @@ export class Authenticate {
     const matches = await orAbandon(() => this.hasher.verify(hash, password));
     if (!user || !matches) {
       await attempt.failed();
-      this.logger.warn('login failed', { event: 'login_failure', user_id: user?.id ?? null });
+      this.logger.warn('login failed', {
+        event: 'login_failure',
+        outcome: 'failure',
+        user_id: user?.id ?? null,
+        username: user?.username ?? null,
+      });
+      this.events.record('login_failure');
       return fail({ code: 'InvalidCredentials' });
     }
     if (!user.isActive) {
       // The right password, but no tokens: the failures are not cleared, so guessing cannot go on at full speed.
       await attempt.abandoned();
-      this.logger.warn('login refused: inactive user', { event: 'login_inactive_user', user_id: user.id });
+      this.logger.warn('login refused: inactive user', {
+        event: 'login_inactive_user',
+        outcome: 'failure',
+        user_id: user.id,
+        username: user.username,
+      });
+      this.events.record('login_failure');
       return fail({ code: 'InactiveUser' });
     }
     const issued = await orAbandon(async () => {
@@ -79,6 +99,13 @@ export class Authenticate {
       return this.sessions.start(user);
     });
     await attempt.succeeded();
+    this.logger.info('logged in', {
+      event: 'login_success',
+      outcome: 'success',
+      user_id: user.id,
+      username: user.username,
+    });
+    this.events.record('login_success');
     return ok({ ...issued, userId: user.id });
   }
 }

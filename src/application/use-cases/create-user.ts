@@ -7,12 +7,15 @@ import { type Result, fail, ok } from '../../domain/result.js';
 import { DEFAULT_ROLES, type User, validateRoles } from '../../domain/user.js';
 import { validateUsername } from '../../domain/username.js';
 import { checkNewPassword } from '../../domain/password-policy.js';
+import { type Actor, actorFields } from './update-user.js';
 
 export interface CreateUserInput {
   readonly username: string;
   readonly password: string;
   /** Defaults to `['user']`. Only trusted callers (the admin CLI) pass roles. */
   readonly roles?: readonly string[];
+  /** Who creates the user (the admin CLI); none for a sign-up, whose actor is the new user. */
+  readonly actor?: Actor;
 }
 
 export type CreateUserError = InvalidInput | UserExists;
@@ -41,7 +44,19 @@ export class CreateUser {
       isActive: true,
     });
     if (!created.ok) return fail({ code: 'UserExists' });
-    this.logger.info('user created', { event: 'user_created', user_id: created.value.id, roles: roles.value });
+    const user = created.value;
+    this.logger.info('user created', {
+      event: 'user_created',
+      outcome: 'success',
+      ...(input.actor === undefined
+        ? { user_id: user.id, username: user.username, roles: user.roles }
+        : {
+            ...actorFields(input.actor),
+            target_user_id: user.id,
+            target_username: user.username,
+            target_roles: user.roles,
+          }),
+    });
     return ok(created.value);
   }
 }

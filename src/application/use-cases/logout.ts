@@ -1,5 +1,6 @@
 import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
+import type { AuthEvents } from '../ports/auth-events.js';
 import type { SessionRepository } from '../ports/session-repository.js';
 import type { Principal } from './verify-access-token.js';
 
@@ -9,15 +10,18 @@ export class Logout {
     private readonly sessions: SessionRepository,
     private readonly clock: Clock,
     private readonly logger: Logger,
+    private readonly events: AuthEvents,
   ) {}
 
   async execute(input: { readonly principal: Principal }): Promise<void> {
     await this.sessions.revoke(input.principal.sessionId, this.clock.now(), 'logout');
     this.logger.info('session revoked', {
       event: 'revocation',
+      outcome: 'success',
       reason: 'logout',
       user_id: input.principal.userId,
       session_id: input.principal.sessionId,
     });
+    this.events.record('revocation');
   }
 }

@@ -1,4 +1,5 @@
 import type { Logger } from '../ports/logger.js';
+import type { AuthEvents } from '../ports/auth-events.js';
 import type { PasswordHasher } from '../ports/password-hasher.js';
 import type { RateLimits } from '../ports/rate-limits.js';
 import type { SessionStarter, IssuedTokens } from '../services/session-starter.js';
@@ -24,6 +25,7 @@ export class RegisterUser {
     private readonly limits: RateLimits,
     private readonly logger: Logger,
     private readonly hasher: PasswordHasher,
+    private readonly events: AuthEvents,
   ) {}
 
   async execute(input: RegisterUserInput): Promise<Result<RegisterUserOutput, CreateUserError | TooManyRequests>> {
@@ -33,6 +35,8 @@ export class RegisterUser {
     if (limited) return fail(limited);
     const created = await this.createUser.execute({ username: input.username, password: input.password });
     if (!created.ok) return created;
-    return ok({ ...(await this.sessions.start(created.value)), userId: created.value.id });
+    const issued = await this.sessions.start(created.value);
+    this.events.record('registration');
+    return ok({ ...issued, userId: created.value.id });
   }
 }

@@ -1,6 +1,7 @@
 import type { AccessState } from '../ports/access-state.js';
 import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
+import type { AuthEvents } from '../ports/auth-events.js';
 import type { OpaqueTokens } from '../ports/opaque-tokens.js';
 import type { RateLimits } from '../ports/rate-limits.js';
 import type { SessionRepository } from '../ports/session-repository.js';
@@ -41,6 +42,7 @@ export class RotateRefreshToken {
     private readonly limits: RateLimits,
     private readonly logger: Logger,
     private readonly graceSeconds: number,
+    private readonly events: AuthEvents,
   ) {}
 
   async execute(input: RotateRefreshTokenInput): Promise<Result<IssuedTokens, RotateRefreshTokenError>> {
@@ -59,14 +61,18 @@ export class RotateRefreshToken {
         const { user } = await this.access.lookup(outcome.session.userId, outcome.session.id);
         const access = checkAccess(user, outcome.session, outcome.session.userId);
         if (!access.ok) return access;
+        if (outcome.kind === 'rotated') this.events.record('refresh_rotated');
         return ok({ ...this.accessTokens.issue(access.value, outcome.session), refreshToken: successor });
       }
       case 'reused':
         this.logger.warn('refresh token reused: session revoked', {
           event: 'refresh_token_reused',
+          outcome: 'failure',
           user_id: outcome.session.userId,
           session_id: outcome.session.id,
         });
+        this.events.record('refresh_reused');
+        this.events.record('revocation');
         return fail({ code: 'InvalidRefreshToken' });
       case 'expired':
         return fail({ code: 'ExpiredRefresh' });

@@ -106,11 +106,18 @@ const schema = z.object({
     .string()
     .regex(/^\d+(b|kb|mb)?$/i, 'must be a size like 10kb or 1mb')
     .default('16kb'),
+  METRICS_PORT: z
+    .string()
+    .regex(/^(off|\d{1,5})$/, 'must be a port number from 0 to 65535, or off')
+    .refine((text) => text === 'off' || Number(text) <= 65535, 'must be a port number from 0 to 65535, or off')
+    .default('9464'),
+  METRICS_HOST: z.string().min(1, 'must be a host name or address').default('127.0.0.1'),
   LOG_LEVEL: z
     .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal'], {
       errorMap: () => ({ message: 'must be one of trace, debug, info, warn, error, fatal' }),
     })
     .default('info'),
+  LOG_FORMAT: z.enum(['json', 'pretty'], { errorMap: () => ({ message: 'must be json or pretty' }) }).default('json'),
   LOGSTASH_HOST: optionalText,
   LOGSTASH_PORT: integer(1, 65535).default('5000'),
   CORS_ORIGINS: z.string().default('*'),
@@ -180,7 +187,11 @@ export interface Config {
   readonly maxConnections: number | undefined;
   /** Connections open at once from one client address (not applied behind a trusted proxy). */
   readonly maxConnectionsPerClient: number;
+  /** Where Prometheus scrapes `/metrics`, apart from the API; undefined: not served. */
+  readonly metrics: { readonly host: string; readonly port: number } | undefined;
   readonly logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+  /** stdout: `json` (ECS JSON lines, for machines) or `pretty` (one readable line each, for a terminal). */
+  readonly logFormat: 'json' | 'pretty';
   readonly logstash: { readonly host: string; readonly port: number } | undefined;
   /** `'*'` or an allow-list of exact origins. */
   readonly corsOrigins: '*' | readonly string[];
@@ -272,7 +283,10 @@ export function loadConfig(
     headersTimeoutMs: c.HEADERS_TIMEOUT * 1000,
     maxConnections: c.MAX_CONNECTIONS,
     maxConnectionsPerClient: c.MAX_CONNECTIONS_PER_CLIENT,
+    metrics:
+      c.METRICS_PORT === 'off' ? undefined : Object.freeze({ host: c.METRICS_HOST, port: Number(c.METRICS_PORT) }),
     logLevel: c.LOG_LEVEL,
+    logFormat: c.LOG_FORMAT,
     logstash:
       c.LOGSTASH_HOST === undefined ? undefined : Object.freeze({ host: c.LOGSTASH_HOST, port: c.LOGSTASH_PORT }),
     corsOrigins: origins.includes('*') ? '*' : Object.freeze(origins),

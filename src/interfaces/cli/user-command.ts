@@ -5,6 +5,8 @@ import type { DomainError } from '../../domain/errors.js';
 export interface UserCommandDependencies {
   readonly createUser: CreateUser;
   readonly updateUser: UpdateUser;
+  /** The operating-system account running the CLI: the actor of its changes in the audit trail. */
+  readonly operator: string;
 }
 
 export interface CommandIo {
@@ -55,6 +57,7 @@ export async function runUserCommand(
     io.err(USAGE);
     return EXIT.usage;
   }
+  const actor = { via: 'cli', username: deps.operator } as const;
   switch (command) {
     case 'create': {
       let roles: string[] | undefined;
@@ -76,7 +79,7 @@ export async function runUserCommand(
         return EXIT.usage;
       }
       const password = await io.readPassword();
-      const result = await deps.createUser.execute({ username, password, roles });
+      const result = await deps.createUser.execute({ username, password, roles, actor });
       if (!result.ok) {
         io.err(`cannot create ${JSON.stringify(username)}: ${describe(result.error)}`);
         return EXIT.refused;
@@ -92,7 +95,7 @@ export async function runUserCommand(
         io.err(`set-active takes true or false\n${USAGE}`);
         return EXIT.usage;
       }
-      const result = await deps.updateUser.execute({ target: { username }, isActive: value === 'true' });
+      const result = await deps.updateUser.execute({ target: { username }, isActive: value === 'true', actor });
       if (!result.ok) {
         io.err(`cannot update ${JSON.stringify(username)}: ${describe(result.error)}`);
         return EXIT.refused;
@@ -107,7 +110,7 @@ export async function runUserCommand(
         io.err(`set-roles takes one comma-separated list\n${USAGE}`);
         return EXIT.usage;
       }
-      const result = await deps.updateUser.execute({ target: { username }, roles: splitRoles(rest[0]!) });
+      const result = await deps.updateUser.execute({ target: { username }, roles: splitRoles(rest[0]!), actor });
       if (!result.ok) {
         io.err(`cannot update ${JSON.stringify(username)}: ${describe(result.error)}`);
         return EXIT.refused;

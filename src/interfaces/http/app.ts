@@ -4,6 +4,7 @@ import type { Logger } from '../../application/ports/logger.js';
 import type { AppState } from './state.js';
 import { requestId } from './middleware/request-id.js';
 import { requestLogger } from './middleware/request-logger.js';
+import { type RequestMetrics, requestMetrics } from './middleware/request-metrics.js';
 import { errorHandler } from './middleware/error-handler.js';
 import { parseBody } from './middleware/body-parser.js';
 import { corsPolicy } from './middleware/cors.js';
@@ -29,6 +30,7 @@ export type AppDependencies = AuthRoutesDependencies &
   SessionRoutesDependencies &
   AdminRoutesDependencies & {
     readonly logger: Logger;
+    readonly metrics: RequestMetrics;
     readonly isUnavailableError: (error: unknown) => boolean;
     readonly options: AppOptions;
   };
@@ -43,6 +45,7 @@ export function createApp(deps: AppDependencies): Koa<AppState> {
   app.on('error', (error: unknown) => deps.logger.error('koa error', { err: String(error) }));
 
   app.use(requestId());
+  app.use(requestMetrics(deps.metrics));
   app.use(securityHeaders());
   app.use(requestLogger(deps.logger));
   app.use(errorHandler({ logger: deps.logger, isUnavailableError: deps.isUnavailableError, retryAfterSeconds: 1 }));

@@ -79,6 +79,7 @@ export function adminRoutes(router: Router<AppState>, deps: AdminRoutesDependenc
       target: { id },
       roles: changes.roles,
       isActive: changes.is_active,
+      actor: { via: 'api', userId: ctx.state.principal!.userId, username: ctx.state.principal!.username },
     });
     ctx.body = userJson(unwrap(updated));
   });
