@@ -44,6 +44,7 @@ import { FlexibleRateLimits } from './infrastructure/security/flexible-rate-limi
 import { CachingTokenSigner } from './infrastructure/security/caching-token-signer.js';
 import { JwtTokenSigner } from './infrastructure/security/jwt-token-signer.js';
 import { ZxcvbnCommonPasswords } from './infrastructure/security/zxcvbn-common-passwords.js';
+import { loadApiDocsFiles } from './infrastructure/docs/api-docs-files.js';
 import type { PrometheusMetrics } from './infrastructure/metrics/prometheus-metrics.js';
 import { CryptoIdGenerator } from './infrastructure/system/crypto-id-generator.js';
 import { SystemClock } from './infrastructure/system/system-clock.js';
@@ -246,6 +247,7 @@ export function buildApp(
     updateUser: container.get(UpdateUser),
     logger: resolve(container, Logger),
     metrics,
+    docs: loadApiDocsFiles(),
     isReady: async () => accepting() && (await pingDatabase(pool)),
     isUnavailableError: isDatabaseUnavailable,
     options: { bodyLimit: config.bodyLimit, corsOrigins: config.corsOrigins, trustProxy: config.trustProxy },

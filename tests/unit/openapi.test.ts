@@ -12,6 +12,7 @@ function servedRoutes(): string[] {
     ...services,
     isReady: async () => true,
     metrics: { requestStarted: () => () => undefined },
+    docs: { openapiYaml: readFileSync('docs/openapi.yaml', 'utf8'), assets: new Map() },
     isUnavailableError: () => false,
     options: { bodyLimit: '16kb', corsOrigins: '*', trustProxy: false },
   });

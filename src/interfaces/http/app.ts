@@ -14,6 +14,7 @@ import { type ProtectedRoutesDependencies, protectedRoutes } from './routes/prot
 import { type HealthRoutesDependencies, healthRoutes } from './routes/health-routes.js';
 import { type SessionRoutesDependencies, sessionRoutes } from './routes/session-routes.js';
 import { type AdminRoutesDependencies, adminRoutes } from './routes/admin-routes.js';
+import { type DocsRoutesDependencies, docsRoutes } from './routes/docs-routes.js';
 
 export interface AppOptions {
   /** Largest accepted request body, e.g. `16kb`. */
@@ -28,7 +29,8 @@ export type AppDependencies = AuthRoutesDependencies &
   ProtectedRoutesDependencies &
   HealthRoutesDependencies &
   SessionRoutesDependencies &
-  AdminRoutesDependencies & {
+  AdminRoutesDependencies &
+  DocsRoutesDependencies & {
     readonly logger: Logger;
     readonly metrics: RequestMetrics;
     readonly isUnavailableError: (error: unknown) => boolean;
@@ -58,6 +60,7 @@ export function createApp(deps: AppDependencies): Koa<AppState> {
   protectedRoutes(router, deps);
   sessionRoutes(router, deps);
   adminRoutes(router, deps);
+  docsRoutes(router, deps);
   app.use(router.routes());
   app.use(router.allowedMethods());
   return app;
