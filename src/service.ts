@@ -1,5 +1,6 @@
 import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Container } from 'inversify';
@@ -20,7 +21,7 @@ import {
 import { PostgresChangeFeed } from './infrastructure/persistence/change-feed.js';
 import { migrate } from './infrastructure/persistence/migrator.js';
 import { rekeyUsernames } from './infrastructure/persistence/username-keys.js';
-import { QUERY_TIMEOUT_MS, createDatabasePool } from './infrastructure/persistence/pool.js';
+import { QUERY_TIMEOUT_MS, createDatabasePool, describeDatabaseUrl } from './infrastructure/persistence/pool.js';
 import { createHttpServer } from './interfaces/http/server.js';
 import { PurgeSchedule } from './interfaces/jobs/purge-schedule.js';
 import { PurgeEndedRecords } from './application/use-cases/purge-ended-records.js';
@@ -40,10 +41,11 @@ export interface ServiceOverrides {
   /** Replaces the system clock. */
   readonly clock?: Clock;
   /**
-   * With the embedded database: `start` runs it (the service), `attach` uses the one a running service owns and
-   * starts one only when none runs (the admin CLI). Default `start`.
+   * With the embedded database: `start` runs it (the service); `attach` uses the one a running service owns and fails
+   * with `NoRunningDatabase` when none runs; `attach-or-start` starts one then (the admin CLI, as asked). Default
+   * `start`.
    */
-  readonly embedded?: 'start' | 'attach';
+  readonly embedded?: 'start' | 'attach' | 'attach-or-start';
   /** Listen for change notifications (guarded requests served from memory). Default true; the CLI needs none. */
   readonly listen?: boolean;
 }
@@ -56,6 +58,8 @@ export interface Core {
   /** Undefined when started with `listen: false`. */
   readonly changeFeed: PostgresChangeFeed | undefined;
   readonly metrics: PrometheusMetrics;
+  /** Which database this is, for a person: an embedded one (whose, where) or the server of DATABASE_URL. */
+  readonly database: string;
   /** Closes the pools, stops an embedded PostgreSQL this process started, closes logging. Never throws. */
   close(): Promise<void>;
 }
@@ -101,16 +105,25 @@ export async function startCore(given: Config, overrides: ServiceOverrides = {})
       );
     }
     let connectionUri = given.databaseUrl;
+    let database =
+      connectionUri === undefined ? '' : `PostgreSQL at ${describeDatabaseUrl(connectionUri)} (DATABASE_URL)`;
     if (connectionUri === undefined) {
       const options = {
         directory: given.dataDir,
         onLog: (line: string) => logger.debug('embedded postgres', { line: line.trim() }),
       };
+      const mode = overrides.embedded ?? 'start';
       const embedded: EmbeddedDatabase =
-        overrides.embedded === 'attach' ? await openEmbeddedDatabase(options) : await startEmbeddedDatabase(options);
+        mode === 'start'
+          ? await startEmbeddedDatabase(options)
+          : await openEmbeddedDatabase({ ...options, startIfNone: mode === 'attach-or-start' });
       cleanup.push(['embedded PostgreSQL', () => embedded.stop()]);
       connectionUri = embedded.connectionUri;
-      logger.info('embedded PostgreSQL started', { data_dir: given.dataDir });
+      const directory = path.resolve(given.dataDir);
+      database = embedded.attached
+        ? `the embedded PostgreSQL of the service running on DATA_DIR ${directory} (${describeDatabaseUrl(connectionUri)})`
+        : `an embedded PostgreSQL started on DATA_DIR ${directory} (${describeDatabaseUrl(connectionUri)})`;
+      if (!embedded.attached) logger.info('embedded PostgreSQL started', { data_dir: given.dataDir });
     }
 
     // Advisory locks and LISTEN need a session: the direct URL when the main one goes through a pooler.
@@ -196,7 +209,7 @@ export async function startCore(given: Config, overrides: ServiceOverrides = {})
             }),
           }),
     });
-    return { config, container, logger, changeFeed, metrics, close };
+    return { config, container, logger, changeFeed, metrics, database, close };
   } catch (error) {
     await close();
     throw error;

@@ -161,6 +161,14 @@ describe('the service on its embedded PostgreSQL (no DATABASE_URL)', function ()
     firstSecret = (await readFile(path.join(dataDir, 'jwt-secret'), 'utf8')).trim();
     expect(Buffer.byteLength(firstSecret)).to.be.at.least(32);
 
+    const port = new URL(service.baseUrl).port;
+    const resolved = path.resolve(dataDir);
+    expect(service.output.stderr.split('\n').filter((line) => line.startsWith('jwt-login: serving'))).to.deep.equal([
+      `jwt-login: serving http://127.0.0.1:${port}/api/ (docs http://127.0.0.1:${port}/api/docs); ` +
+        `data in ${resolved} (embedded PostgreSQL); development JWT secret in ${path.join(resolved, 'jwt-secret')}; ` +
+        'metrics off',
+    ]);
+
     exits.push(await stop(service));
     expect(service.output.stdout, 'no password in the logs').to.not.include(PASSWORD);
     expect(service.output.stdout, 'no token in the logs').to.not.include(firstAccessToken);

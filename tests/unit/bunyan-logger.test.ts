@@ -116,6 +116,16 @@ describe('BunyanLogger', () => {
     expect(line).to.include({ field_time: 't' });
   });
 
+  it('writes one readable line a record with LOG_FORMAT=pretty: time, level, message, fields', () => {
+    const stdout = new PassThrough();
+    const { logger } = createBunyanLogger({ name: 'jwt-login-test', level: 'info', stdout, format: 'pretty' });
+    logger.warn('login failed', { event: 'login_failure', user_id: 7, username: 'alice smith' });
+    const text = (stdout.read() as Buffer).toString('utf8');
+    expect(text).to.match(
+      /^\d\d:\d\d:\d\d\.\d{3} WARN {2}login failed event\.action=login-failure user\.id=7 user\.name="alice smith"\n$/,
+    );
+  });
+
   it('has no Logstash stats without Logstash', () => {
     expect(loggerOnPassThrough().logstashStats()).to.equal(undefined);
   });

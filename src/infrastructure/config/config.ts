@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { MIN_SECRET_BYTES } from './dev-secret.js';
@@ -15,6 +16,9 @@ const duration = (example: string) =>
     }
     return seconds;
   });
+
+/** A replay window longer than this would let a stolen refresh token be used for too long before reuse is seen. */
+const MAX_REUSE_GRACE_SECONDS = 3600;
 
 const integer = (min: number, max: number) =>
   z
@@ -66,8 +70,15 @@ const schema = z.object({
   JWT_REFRESH_LIFESPAN: duration('30d').default('30d'),
   REFRESH_REUSE_GRACE: z
     .string()
-    .regex(/^\d{1,4}s?$/, 'must be a number of seconds like 10 or 10s (0 to 9999)')
-    .transform((text) => Number.parseInt(text, 10))
+    .transform((text, context) => {
+      // Zero is a grace like any other here: no replay is forgiven.
+      const seconds = /^0+[smhd]?$/.test(text.trim()) ? 0 : parseDurationSeconds(text);
+      if (seconds === null || seconds > MAX_REUSE_GRACE_SECONDS) {
+        context.addIssue({ code: 'custom', message: 'must be a duration like 10s, 1m or 0, at most 1h' });
+        return z.NEVER;
+      }
+      return seconds;
+    })
     .default('10s'),
   ARGON2_MEMORY_KIB: integer(1024, 4 * 1024 * 1024).default('65536'),
   ARGON2_TIME_COST: integer(1, 100).default('3'),
@@ -199,6 +210,23 @@ export interface Config {
 
 /** The configuration once the signing secret is settled: given, or generated for a development run. */
 export type ServiceConfig = Omit<Config, 'jwtSecret'> & { readonly jwtSecret: string };
+
+/**
+ * Reads `file` (default `.env` in the working directory) into `process.env` when it exists, with Node's own parser
+ * (`process.loadEnvFile`): a variable already set in the real environment wins over the file.
+ * @returns whether a file was read.
+ * @throws ConfigError when the file exists but cannot be read.
+ */
+export function loadEnvFile(file = '.env'): boolean {
+  if (!existsSync(file)) return false;
+  try {
+    process.loadEnvFile(file);
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? (error instanceof Error ? error.message : String(error));
+    throw new ConfigError(`${file} cannot be read (${reason})`, { cause: error });
+  }
+  return true;
+}
 
 /** A configuration value that cannot be used; `message` is one line naming the variable. */
 export class ConfigError extends Error {

