@@ -111,6 +111,11 @@ export async function startCore(given: Config, overrides: ServiceOverrides = {})
       const options = {
         directory: given.dataDir,
         onLog: (line: string) => logger.debug('embedded postgres', { line: line.trim() }),
+        onRelocated: (what: string, where: string) =>
+          logger.warn(`as root, PostgreSQL runs its ${what} from ${where}: the postgres user cannot reach them here`, {
+            relocated: what,
+            path: where,
+          }),
       };
       const mode = overrides.embedded ?? 'start';
       const embedded: EmbeddedDatabase =

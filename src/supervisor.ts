@@ -91,6 +91,11 @@ export async function supervise(given: Config, environment: NodeJS.ProcessEnv): 
       embedded = await startEmbeddedDatabase({
         directory: given.dataDir,
         onLog: (line) => logger.debug('embedded postgres', { line: line.trim() }),
+        onRelocated: (what, where) =>
+          logger.warn(`as root, PostgreSQL runs its ${what} from ${where}: the postgres user cannot reach them here`, {
+            relocated: what,
+            path: where,
+          }),
       });
       logger.info('embedded PostgreSQL started', { data_dir: given.dataDir });
       workerEnv.DATABASE_URL = embedded.connectionUri;
@@ -135,7 +140,7 @@ export async function supervise(given: Config, environment: NodeJS.ProcessEnv): 
     announced = true;
     process.stderr.write(
       `${startLine(given, address, {
-        database: embedded === undefined ? undefined : path.resolve(given.dataDir),
+        database: embedded === undefined ? undefined : embedded.clusterDirectory,
         devSecretFile,
         metricsUrl: metricsServer?.url,
       })}\n`,

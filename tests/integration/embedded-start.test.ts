@@ -165,7 +165,7 @@ describe('the service on its embedded PostgreSQL (no DATABASE_URL)', function ()
     const resolved = path.resolve(dataDir);
     expect(service.output.stderr.split('\n').filter((line) => line.startsWith('jwt-login: serving'))).to.deep.equal([
       `jwt-login: serving http://127.0.0.1:${port}/api/ (docs http://127.0.0.1:${port}/api/docs); ` +
-        `data in ${resolved} (embedded PostgreSQL); development JWT secret in ${path.join(resolved, 'jwt-secret')}; ` +
+        `data in ${path.join(resolved, 'pg')} (embedded PostgreSQL); development JWT secret in ${path.join(resolved, 'jwt-secret')}; ` +
         'metrics off',
     ]);
 
