@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { LogFields, Logger } from '../../src/application/ports/logger.js';
 
 export interface LogLine {
@@ -12,7 +11,6 @@ export class MemoryLogger implements Logger {
   constructor(
     readonly lines: LogLine[] = [],
     private readonly bindings: LogFields = {},
-    private readonly context: AsyncLocalStorage<LogFields> = new AsyncLocalStorage(),
   ) {}
 
   debug(message: string, fields: LogFields = {}): void {
@@ -28,10 +26,7 @@ export class MemoryLogger implements Logger {
     this.push('error', message, fields);
   }
   child(bindings: LogFields): Logger {
-    return new MemoryLogger(this.lines, { ...this.bindings, ...bindings }, this.context);
-  }
-  inContext<T>(fields: LogFields, work: () => T): T {
-    return this.context.run({ ...this.context.getStore(), ...fields }, work);
+    return new MemoryLogger(this.lines, { ...this.bindings, ...bindings });
   }
 
   events(name: string): LogLine[] {
@@ -39,6 +34,6 @@ export class MemoryLogger implements Logger {
   }
 
   private push(level: LogLine['level'], message: string, fields: LogFields): void {
-    this.lines.push({ level, message, fields: { ...this.context.getStore(), ...this.bindings, ...fields } });
+    this.lines.push({ level, message, fields: { ...this.bindings, ...fields } });
   }
 }

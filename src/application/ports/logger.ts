@@ -19,11 +19,10 @@ export interface Logger {
   error(message: string, fields?: LogFields): void;
   /** A logger that adds `bindings` to every line it writes. */
   child(bindings: LogFields): Logger;
-  /**
-   * Runs `work` with `fields` added to every line written while it runs, across its awaits, by this logger and every
-   * other one of the same sink (the request's id, client address and user agent on the security events its use cases
-   * log). Fields given to a call win over these.
-   * @returns what `work` returns.
-   */
-  inContext<T>(fields: LogFields, work: () => T): T;
 }
+
+/**
+ * Who asked, as the delivery mechanism knows it (for HTTP: `request_id`, `client_ip`, `user_agent`): use cases add it to
+ * the security events they log, so each names the request it came from.
+ */
+export type RequestContext = LogFields;

@@ -1,6 +1,6 @@
 import type { PasswordHasher } from '../ports/password-hasher.js';
 import type { UserRepository } from '../ports/user-repository.js';
-import type { Logger } from '../ports/logger.js';
+import type { Logger, RequestContext } from '../ports/logger.js';
 import type { AuthEvents } from '../ports/auth-events.js';
 import type { RateLimits } from '../ports/rate-limits.js';
 import type { IssuedTokens, SessionStarter } from '../services/session-starter.js';
@@ -18,6 +18,8 @@ export interface AuthenticateInput {
   readonly password: string;
   /** The client's address, for the brute-force limits. */
   readonly client: string;
+  /** Who asked (request id, client address, user agent), added to the security events logged. */
+  readonly context?: RequestContext;
 }
 
 export type AuthenticateOutput = IssuedTokens & { readonly userId: number };
@@ -40,6 +42,7 @@ export class Authenticate {
   ) {}
 
   async execute(input: AuthenticateInput): Promise<Result<AuthenticateOutput, AuthenticateError>> {
+    const log = input.context === undefined ? this.logger : this.logger.child(input.context);
     const password = normalizePassword(input.password);
     // At capacity, the request is shed (503) before it costs a database round trip or a rate-limit point.
     this.hasher.ensureCapacity();
@@ -47,7 +50,7 @@ export class Authenticate {
     const attempt = await this.limits.beginLogin(input.username, input.client);
     if ('retryAfterSeconds' in attempt) {
       const retryAfter = attempt.retryAfterSeconds;
-      this.logger.warn('login rate limited', {
+      log.warn('login rate limited', {
         event: 'rate_limited',
         outcome: 'failure',
         action: 'login',
@@ -70,7 +73,7 @@ export class Authenticate {
     const matches = await orAbandon(() => this.hasher.verify(hash, password));
     if (!user || !matches) {
       await attempt.failed();
-      this.logger.warn('login failed', {
+      log.warn('login failed', {
         event: 'login_failure',
         outcome: 'failure',
         user_id: user?.id ?? null,
@@ -82,7 +85,7 @@ export class Authenticate {
     if (!user.isActive) {
       // The right password, but no tokens: the failures are not cleared, so guessing cannot go on at full speed.
       await attempt.abandoned();
-      this.logger.warn('login refused: inactive user', {
+      log.warn('login refused: inactive user', {
         event: 'login_inactive_user',
         outcome: 'failure',
         user_id: user.id,
@@ -94,12 +97,12 @@ export class Authenticate {
     const issued = await orAbandon(async () => {
       if (this.hasher.needsRehash(user.passwordHash)) {
         await this.users.updatePasswordHash(user.id, await this.hasher.hash(password));
-        this.logger.info('password hash upgraded', { event: 'password_rehashed', user_id: user.id });
+        log.info('password hash upgraded', { event: 'password_rehashed', user_id: user.id });
       }
       return this.sessions.start(user);
     });
     await attempt.succeeded();
-    this.logger.info('logged in', {
+    log.info('logged in', {
       event: 'login_success',
       outcome: 'success',
       user_id: user.id,

@@ -1,7 +1,7 @@
 import type { CommonPasswords } from '../ports/common-passwords.js';
 import type { PasswordHasher } from '../ports/password-hasher.js';
 import type { UserRepository } from '../ports/user-repository.js';
-import type { Logger } from '../ports/logger.js';
+import type { Logger, RequestContext } from '../ports/logger.js';
 import type { InvalidInput, UserExists } from '../../domain/errors.js';
 import { type Result, fail, ok } from '../../domain/result.js';
 import { DEFAULT_ROLES, type User, validateRoles } from '../../domain/user.js';
@@ -16,6 +16,8 @@ export interface CreateUserInput {
   readonly roles?: readonly string[];
   /** Who creates the user (the admin CLI); none for a sign-up, whose actor is the new user. */
   readonly actor?: Actor;
+  /** Who asked (request id, client address, user agent), added to the security events logged. */
+  readonly context?: RequestContext;
 }
 
 export type CreateUserError = InvalidInput | UserExists;
@@ -30,6 +32,7 @@ export class CreateUser {
   ) {}
 
   async execute(input: CreateUserInput): Promise<Result<User, CreateUserError>> {
+    const log = input.context === undefined ? this.logger : this.logger.child(input.context);
     const username = validateUsername(input.username);
     if (!username.ok) return username;
     const password = checkNewPassword(input.password, (candidate) => this.commonPasswords.contains(candidate));
@@ -45,7 +48,7 @@ export class CreateUser {
     });
     if (!created.ok) return fail({ code: 'UserExists' });
     const user = created.value;
-    this.logger.info('user created', {
+    log.info('user created', {
       event: 'user_created',
       outcome: 'success',
       ...(input.actor === undefined

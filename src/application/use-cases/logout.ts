@@ -1,5 +1,5 @@
 import type { Clock } from '../ports/clock.js';
-import type { Logger } from '../ports/logger.js';
+import type { Logger, RequestContext } from '../ports/logger.js';
 import type { AuthEvents } from '../ports/auth-events.js';
 import type { SessionRepository } from '../ports/session-repository.js';
 import type { Principal } from './verify-access-token.js';
@@ -13,9 +13,10 @@ export class Logout {
     private readonly events: AuthEvents,
   ) {}
 
-  async execute(input: { readonly principal: Principal }): Promise<void> {
+  async execute(input: { readonly principal: Principal; readonly context?: RequestContext }): Promise<void> {
+    const log = input.context === undefined ? this.logger : this.logger.child(input.context);
     await this.sessions.revoke(input.principal.sessionId, this.clock.now(), 'logout');
-    this.logger.info('session revoked', {
+    log.info('session revoked', {
       event: 'revocation',
       outcome: 'success',
       reason: 'logout',

@@ -1,4 +1,4 @@
-import type { Logger } from '../ports/logger.js';
+import type { Logger, RequestContext } from '../ports/logger.js';
 import type { AuthEvents } from '../ports/auth-events.js';
 import type { PasswordHasher } from '../ports/password-hasher.js';
 import type { RateLimits } from '../ports/rate-limits.js';
@@ -13,6 +13,8 @@ export interface RegisterUserInput {
   readonly password: string;
   /** The client's address, for the registration limit. */
   readonly client: string;
+  /** Who asked (request id, client address, user agent), added to the security events logged. */
+  readonly context?: RequestContext;
 }
 
 export type RegisterUserOutput = IssuedTokens & { readonly userId: number };
@@ -29,11 +31,16 @@ export class RegisterUser {
   ) {}
 
   async execute(input: RegisterUserInput): Promise<Result<RegisterUserOutput, CreateUserError | TooManyRequests>> {
+    const log = input.context === undefined ? this.logger : this.logger.child(input.context);
     // At capacity, the request is shed (503) before it costs a database round trip or a registration.
     this.hasher.ensureCapacity();
-    const limited = await overClientLimit(this.limits, this.logger, 'registration', input.client);
+    const limited = await overClientLimit(this.limits, log, 'registration', input.client);
     if (limited) return fail(limited);
-    const created = await this.createUser.execute({ username: input.username, password: input.password });
+    const created = await this.createUser.execute({
+      username: input.username,
+      password: input.password,
+      ...(input.context === undefined ? {} : { context: input.context }),
+    });
     if (!created.ok) return created;
     const issued = await this.sessions.start(created.value);
     this.events.record('registration');

@@ -1,6 +1,6 @@
 import type { AuthEvents } from '../ports/auth-events.js';
 import type { Clock } from '../ports/clock.js';
-import type { Logger } from '../ports/logger.js';
+import type { Logger, RequestContext } from '../ports/logger.js';
 import type { SessionRepository } from '../ports/session-repository.js';
 import type { UserChanges, UserRepository } from '../ports/user-repository.js';
 import type { InvalidInput, UserNotFound } from '../../domain/errors.js';
@@ -26,6 +26,8 @@ export interface UpdateUserInput {
   readonly roles?: readonly string[];
   readonly isActive?: boolean;
   readonly actor: Actor;
+  /** Who asked (request id, client address, user agent), added to the security events logged. */
+  readonly context?: RequestContext;
 }
 
 export type UpdateUserError = InvalidInput | UserNotFound;
@@ -45,6 +47,7 @@ export class UpdateUser {
   ) {}
 
   async execute(input: UpdateUserInput): Promise<Result<UserView, UpdateUserError>> {
+    const log = input.context === undefined ? this.logger : this.logger.child(input.context);
     let roles: string[] | undefined;
     if (input.roles !== undefined) {
       const checked = validateRoles(input.roles);
@@ -67,7 +70,7 @@ export class UpdateUser {
     };
     if (changes.isActive === false) {
       const revoked = await this.sessions.revokeAllForUser(updated.id, this.clock.now(), 'user_deactivated');
-      this.logger.warn('user deactivated: sessions revoked', {
+      log.warn('user deactivated: sessions revoked', {
         event: 'revocation',
         outcome: 'success',
         reason: 'user_deactivated',
@@ -76,7 +79,7 @@ export class UpdateUser {
       });
       if (revoked > 0) this.events.record('revocation', revoked);
     }
-    this.logger.info('user updated', {
+    log.info('user updated', {
       event: 'user_updated',
       outcome: 'success',
       ...audit,

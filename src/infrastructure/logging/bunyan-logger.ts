@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import bunyan from 'bunyan';
 import { createStdoutStream } from './stdout-stream.js';
 import { ECS_VERSION, ecsLine, prettyLine, toEcsFields } from './ecs-record.js';
@@ -60,9 +59,6 @@ const RESERVED_NAMES = new Set([
   'process.pid',
 ]);
 
-/** The fields of the unit of work in progress (an HTTP request), shared by every logger (see `Logger.inContext`). */
-const context = new AsyncLocalStorage<Readonly<Record<string, unknown>>>();
-
 /** Deeper values are written as `[Object]`; this also bounds the work spent on one call. */
 const MAX_DEPTH = 8;
 
@@ -104,9 +100,7 @@ export class BunyanLogger implements Logger {
   private write(level: PortLevel, message: string, fields: LogFields | undefined): void {
     try {
       if (!this.log[level]()) return;
-      const scope = context.getStore();
-      const all = scope === undefined ? fields : fields === undefined ? scope : { ...scope, ...fields };
-      const ecs = all === undefined ? {} : toEcsFields(all);
+      const ecs = fields === undefined ? {} : toEcsFields(fields);
       // A lone message argument is not a format string to util.format (its % signs stay as they are).
       this.log[level](plainFields(ecs) ? ecs : toRecordFields(ecs), message);
     } catch (error) {
@@ -116,11 +110,6 @@ export class BunyanLogger implements Logger {
         // The sink itself failed: there is nowhere left to report it.
       }
     }
-  }
-
-  inContext<T>(fields: LogFields, work: () => T): T {
-    const outer = context.getStore();
-    return context.run(outer === undefined ? fields : { ...outer, ...fields }, work);
   }
 }
 

@@ -112,19 +112,25 @@ interface BunyanRecord {
   [field: string]: unknown;
 }
 
+/** bunyan's own record fields, written under their ECS names instead. */
+const BUNYAN_FIELDS = new Set(['name', 'hostname', 'pid', 'level', 'msg', 'time', 'v']);
+
 /** One ECS JSON line (with its newline) for a bunyan record: bunyan's own fields under their ECS names. */
 export function ecsLine(record: object): string {
-  const { name, hostname, pid, level, msg, time, v: _v, ...fields } = record as BunyanRecord;
-  return `${JSON.stringify({
-    '@timestamp': time.toISOString(),
-    'log.level': bunyan.nameFromLevel[level] ?? String(level),
-    message: msg,
-    'ecs.version': ECS_VERSION,
-    'service.name': name,
-    'host.hostname': hostname,
-    'process.pid': pid,
-    ...fields,
-  })}\n`;
+  const bunyanRecord = record as BunyanRecord;
+  // One object built in order (a destructuring and a spread would copy the record twice): this runs for every line.
+  const line: Record<string, unknown> = {
+    '@timestamp': bunyanRecord.time.toISOString(),
+    'log.level': bunyan.nameFromLevel[bunyanRecord.level] ?? String(bunyanRecord.level),
+    message: bunyanRecord.msg,
+    'service.name': bunyanRecord.name,
+    'host.hostname': bunyanRecord.hostname,
+    'process.pid': bunyanRecord.pid,
+  };
+  for (const key in bunyanRecord) {
+    if (!BUNYAN_FIELDS.has(key)) line[key] = bunyanRecord[key];
+  }
+  return `${JSON.stringify(line)}\n`;
 }
 
 const PRETTY_SKIPPED = new Set(['name', 'hostname', 'pid', 'level', 'msg', 'time', 'v', 'ecs.version', 'service.name']);

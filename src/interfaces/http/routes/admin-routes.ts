@@ -9,6 +9,7 @@ import { requireAuth } from '../middleware/require-auth.js';
 import { requireRoles } from '../middleware/require-roles.js';
 import { unwrap } from '../error-response.js';
 import { bodyOf, paramsOf, queryOf } from '../input.js';
+import { requestContext } from '../request-context.js';
 
 export interface AdminRoutesDependencies {
   readonly verifyAccessToken: VerifyAccessToken;
@@ -80,6 +81,7 @@ export function adminRoutes(router: Router<AppState>, deps: AdminRoutesDependenc
       roles: changes.roles,
       isActive: changes.is_active,
       actor: { via: 'api', userId: ctx.state.principal!.userId, username: ctx.state.principal!.username },
+      context: requestContext(ctx),
     });
     ctx.body = userJson(unwrap(updated));
   });

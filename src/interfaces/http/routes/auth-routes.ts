@@ -13,6 +13,7 @@ import { unwrap } from '../error-response.js';
 import { missingToken, validationError } from '../http-error.js';
 import { bodyOf } from '../input.js';
 import { clientAddress } from '../client-address.js';
+import { requestContext } from '../request-context.js';
 import { LONE_SURROGATE, LONE_SURROGATE_MESSAGE } from '../../../domain/password-policy.js';
 
 export interface AuthRoutesDependencies {
@@ -85,13 +86,17 @@ function previousAccessToken(ctx: Context): string | undefined {
 export function authRoutes(router: Router<AppState>, deps: AuthRoutesDependencies): void {
   router.post('/api/registration', async (ctx) => {
     const { username, password } = bodyOf(ctx, credentials, CREDENTIALS);
-    const registered = unwrap(await deps.registerUser.execute({ username, password, client: clientAddress(ctx) }));
+    const registered = unwrap(
+      await deps.registerUser.execute({ username, password, client: clientAddress(ctx), context: requestContext(ctx) }),
+    );
     sendTokens(ctx, 201, registered);
   });
 
   router.post('/api/login', async (ctx) => {
     const { username, password } = bodyOf(ctx, credentials, CREDENTIALS);
-    const authenticated = unwrap(await deps.authenticate.execute({ username, password, client: clientAddress(ctx) }));
+    const authenticated = unwrap(
+      await deps.authenticate.execute({ username, password, client: clientAddress(ctx), context: requestContext(ctx) }),
+    );
     sendTokens(ctx, 200, authenticated);
   });
 
@@ -99,12 +104,32 @@ export function authRoutes(router: Router<AppState>, deps: AuthRoutesDependencie
     const refreshToken = presentedRefreshToken(ctx);
     if (refreshToken !== undefined) {
       ctx.state.tokenPresented = true;
-      sendTokens(ctx, 200, unwrap(await deps.rotateRefreshToken.execute({ refreshToken, client: clientAddress(ctx) })));
+      sendTokens(
+        ctx,
+        200,
+        unwrap(
+          await deps.rotateRefreshToken.execute({
+            refreshToken,
+            client: clientAddress(ctx),
+            context: requestContext(ctx),
+          }),
+        ),
+      );
       return;
     }
     const accessToken = previousAccessToken(ctx);
     if (!accessToken) throw missingToken();
     ctx.state.tokenPresented = true;
-    sendTokens(ctx, 200, unwrap(await deps.refreshAccessToken.execute({ accessToken, client: clientAddress(ctx) })));
+    sendTokens(
+      ctx,
+      200,
+      unwrap(
+        await deps.refreshAccessToken.execute({
+          accessToken,
+          client: clientAddress(ctx),
+          context: requestContext(ctx),
+        }),
+      ),
+    );
   });
 }
