@@ -1,7 +1,9 @@
 import { ConfigError, loadConfig, loadEnvFile } from './infrastructure/config/config.js';
 import { CreateUser } from './application/use-cases/create-user.js';
 import { UpdateUser } from './application/use-cases/update-user.js';
-import { EXIT, runUserCommand } from './interfaces/cli/user-command.js';
+import { ListUsers } from './application/use-cases/list-users.js';
+import { ManageUser } from './application/use-cases/own-account.js';
+import { EXIT, USAGE, runUserCommand } from './interfaces/cli/user-command.js';
 import { readPassword } from './interfaces/cli/read-password.js';
 import { createBunyanLogger } from './infrastructure/logging/bunyan-logger.js';
 import { resolve } from './composition-root.js';
@@ -18,6 +20,11 @@ const START_DATABASE = '--start-database';
  * names before anything else.
  */
 async function cli(args: string[]): Promise<number> {
+  // Help needs no configuration and no database.
+  if (args.length === 0 || ['--help', '-h', 'help'].includes(args[0]!)) {
+    (args.length === 0 ? process.stderr : process.stdout).write(`${USAGE}\n`);
+    return args.length === 0 ? EXIT.usage : EXIT.ok;
+  }
   let config;
   try {
     loadEnvFile();
@@ -63,6 +70,8 @@ async function cli(args: string[]): Promise<number> {
         createUser: resolve(core.container, CreateUser),
         updateUser: resolve(core.container, UpdateUser),
         operator: operatingSystemUser(),
+        listUsers: resolve(core.container, ListUsers),
+        manageUser: resolve(core.container, ManageUser),
       },
     );
   } finally {

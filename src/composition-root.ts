@@ -1,9 +1,21 @@
+import path from 'node:path';
 import { Container, type ResolutionContext, type ServiceIdentifier } from 'inversify';
 import type { DatabasePool as SlonikPool } from 'slonik';
 import type pg from 'pg';
 import type Koa from 'koa';
 import { AccessState } from './application/ports/access-state.js';
 import { AuthEvents } from './application/ports/auth-events.js';
+import { AccountStore } from './application/ports/account-store.js';
+import { MailOutbox, MailTransport } from './application/ports/mail.js';
+import { AccountMails } from './application/services/account-mails.js';
+import { ConfirmEmail } from './application/use-cases/confirm-email.js';
+import { DeliverMail } from './application/use-cases/deliver-mail.js';
+import { ManageUser, OwnAccount } from './application/use-cases/own-account.js';
+import { RequestPasswordReset, ResetPassword } from './application/use-cases/password-reset.js';
+import { PostgresAccountStore } from './infrastructure/persistence/postgres-account-store.js';
+import { PostgresMailOutbox } from './infrastructure/persistence/postgres-mail-outbox.js';
+import { FileMailTransport, SmtpMailTransport } from './infrastructure/mail/nodemailer-transports.js';
+import { MailSchedule } from './interfaces/jobs/mail-schedule.js';
 import { Clock } from './application/ports/clock.js';
 import { CommonPasswords } from './application/ports/common-passwords.js';
 import { IdGenerator } from './application/ports/id-generator.js';
@@ -73,6 +85,15 @@ export const DatabasePool: ServiceToken<SlonikPool> = serviceToken('DatabasePool
 /** Access tokens remembered once verified (about 1 KiB each with their claims). */
 const VERIFIED_TOKENS_HELD = 10_000;
 
+/** Outbox delivery: mails per round, how long a claimed mail is one instance's, and the retry backoff. */
+const MAIL_BATCH = 20;
+const MAIL_LEASE_MS = 5 * 60_000;
+const MAIL_FIRST_BACKOFF_MS = 5_000;
+const MAIL_MAX_BACKOFF_MS = 30 * 60_000;
+
+/** Where mails go without SMTP_URL: files for the developer to open. */
+export const mailDirectory = (config: ServiceConfig) => path.join(config.dataDir, 'mail');
+
 /** The least rest between two purge batches. */
 const PURGE_MIN_PAUSE_MS = 50;
 
@@ -121,6 +142,30 @@ export function buildContainer(runtime: Runtime): Container {
   provide(UserRepository, (get) => new SlonikUserRepository(get(DatabasePool), changed));
   provide(SessionRepository, (get) => new SlonikSessionRepository(get(DatabasePool), changed));
   provide(
+    AccountStore,
+    (get) => new PostgresAccountStore(get(DatabasePool), changed, () => resolve(container, MailSchedule).poke()),
+  );
+  provide(MailOutbox, (get) => new PostgresMailOutbox(get(DatabasePool)));
+  provide(MailTransport, () =>
+    config.mail.smtpUrl === undefined
+      ? new FileMailTransport(mailDirectory(config))
+      : new SmtpMailTransport(config.mail.smtpUrl),
+  );
+  provide(AccountMails, () => new AccountMails(config.mail));
+  provide(
+    DeliverMail,
+    (get) =>
+      new DeliverMail(get(MailOutbox), get(MailTransport), get(Logger), {
+        from: config.mail.from,
+        batchSize: MAIL_BATCH,
+        leaseMs: MAIL_LEASE_MS,
+        maxAttempts: config.mail.maxAttempts,
+        firstBackoffMs: MAIL_FIRST_BACKOFF_MS,
+        maxBackoffMs: MAIL_MAX_BACKOFF_MS,
+      }),
+  );
+  provide(MailSchedule, (get) => new MailSchedule(get(DeliverMail), get(Logger), config.mail.pollMs, MAIL_BATCH));
+  provide(
     RetentionStore,
     (get) =>
       new PostgresRetentionStore(get(DatabasePool), {
@@ -167,7 +212,67 @@ export function buildContainer(runtime: Runtime): Container {
         get(RateLimits),
         get(Logger),
         get(PasswordHasher),
+        get(AccountStore),
+        get(AccountMails),
+        get(OpaqueTokens),
+        get(Clock),
+        { registration: config.registration, emailConfirmation: config.emailConfirmation },
         get(AuthEvents),
+      ),
+  );
+  provide(
+    ConfirmEmail,
+    (get) => new ConfirmEmail(get(AccountStore), get(OpaqueTokens), get(SessionStarter), get(Clock), get(Logger)),
+  );
+  provide(
+    RequestPasswordReset,
+    (get) =>
+      new RequestPasswordReset(
+        get(AccountStore),
+        get(AccountMails),
+        get(OpaqueTokens),
+        get(RateLimits),
+        get(Clock),
+        get(Logger),
+      ),
+  );
+  provide(
+    ResetPassword,
+    (get) =>
+      new ResetPassword(
+        get(AccountStore),
+        get(OpaqueTokens),
+        get(PasswordHasher),
+        get(CommonPasswords),
+        get(SessionStarter),
+        get(Clock),
+        get(Logger),
+      ),
+  );
+  provide(
+    OwnAccount,
+    (get) =>
+      new OwnAccount(
+        get(UserRepository),
+        get(SessionRepository),
+        get(AccountStore),
+        get(PasswordHasher),
+        get(CommonPasswords),
+        get(RateLimits),
+        get(Clock),
+        get(Logger),
+      ),
+  );
+  provide(
+    ManageUser,
+    (get) =>
+      new ManageUser(
+        get(UserRepository),
+        get(AccountStore),
+        get(PasswordHasher),
+        get(CommonPasswords),
+        get(Clock),
+        get(Logger),
       ),
   );
   provide(
@@ -245,6 +350,12 @@ export function buildApp(
     logout: container.get(Logout),
     listUsers: container.get(ListUsers),
     updateUser: container.get(UpdateUser),
+    createUser: container.get(CreateUser),
+    confirmEmail: container.get(ConfirmEmail),
+    requestPasswordReset: container.get(RequestPasswordReset),
+    resetPassword: container.get(ResetPassword),
+    ownAccount: container.get(OwnAccount),
+    manageUser: container.get(ManageUser),
     logger: resolve(container, Logger),
     metrics,
     docs: loadApiDocsFiles(),

@@ -9,7 +9,7 @@ import { AggregatorRegistry } from 'prom-client';
 import type { Clock } from './application/ports/clock.js';
 import { type Logger } from './application/ports/logger.js';
 import { PasswordHasher } from './application/ports/password-hasher.js';
-import { buildApp, buildContainer, resolve } from './composition-root.js';
+import { buildApp, buildContainer, mailDirectory, resolve } from './composition-root.js';
 import type { Config, ServiceConfig } from './infrastructure/config/config.js';
 import { settleSecret } from './infrastructure/config/dev-secret.js';
 import { createBunyanLogger } from './infrastructure/logging/bunyan-logger.js';
@@ -24,6 +24,7 @@ import { rekeyUsernames } from './infrastructure/persistence/username-keys.js';
 import { QUERY_TIMEOUT_MS, createDatabasePool, describeDatabaseUrl } from './infrastructure/persistence/pool.js';
 import { createHttpServer } from './interfaces/http/server.js';
 import { PurgeSchedule } from './interfaces/jobs/purge-schedule.js';
+import { MailSchedule } from './interfaces/jobs/mail-schedule.js';
 import { PurgeEndedRecords } from './application/use-cases/purge-ended-records.js';
 import { AccessState } from './application/ports/access-state.js';
 import { PrometheusMetrics } from './infrastructure/metrics/prometheus-metrics.js';
@@ -320,9 +321,17 @@ export async function startService(given: Config, overrides: ServiceOverrides = 
       ? undefined
       : new PurgeSchedule(resolve(container, PurgeEndedRecords), logger, config.purge.intervalMs);
   purge?.start();
+  const mail = resolve(container, MailSchedule);
+  mail.start();
+  logger.info(
+    config.mail.smtpUrl === undefined
+      ? `mails are written as .eml files under ${mailDirectory(config)} (set SMTP_URL to send them)`
+      : 'mails are sent over SMTP',
+    { event: 'mail_transport', mail_directory: config.mail.smtpUrl === undefined ? mailDirectory(config) : null },
+  );
 
   const stop = async (drainMs: number): Promise<void> => {
-    await Promise.all([http.stop(drainMs), purge?.stop(), metricsServer?.close()]);
+    await Promise.all([http.stop(drainMs), purge?.stop(), mail.stop(), metricsServer?.close()]);
     await core.close();
   };
 

@@ -19,6 +19,11 @@ export type MissingRoles = {
   readonly mode: 'all' | 'any';
 };
 export type UserNotFound = { readonly code: 'UserNotFound' };
+export type EmailTaken = { readonly code: 'EmailTaken' };
+/** A confirmation or reset token that is unknown, spent or expired. */
+export type InvalidAccountToken = { readonly code: 'InvalidAccountToken' };
+export type RegistrationClosed = { readonly code: 'RegistrationClosed' };
+export type SessionNotFound = { readonly code: 'SessionNotFound' };
 export type TooManyRequests = { readonly code: 'TooManyRequests'; readonly retryAfterSeconds: number };
 
 export type DomainError =
@@ -34,6 +39,10 @@ export type DomainError =
   | InvalidRefreshToken
   | MissingRoles
   | UserNotFound
+  | EmailTaken
+  | InvalidAccountToken
+  | RegistrationClosed
+  | SessionNotFound
   | TooManyRequests;
 
 export type DomainErrorCode = DomainError['code'];

@@ -14,9 +14,29 @@ export interface Session {
   /** The session cannot be refreshed after this moment (login + refresh lifespan), however often it rotated. */
   readonly expiresAt: number;
   readonly revokedAt: number | null;
+  /** Where and with what the session was started (shown to its owner); absent where nobody recorded it. */
+  readonly clientAddress?: string | null;
+  readonly userAgent?: string | null;
 }
 
-export type RevocationReason = 'logout' | 'refresh_token_reused' | 'user_deactivated';
+/** A live session as its owner sees it in the list of their sessions. */
+export interface SessionSummary {
+  readonly id: string;
+  readonly createdAt: number;
+  /** When its refresh token was last rotated, or null when never. */
+  readonly refreshedAt: number | null;
+  readonly clientAddress: string | null;
+  readonly userAgent: string | null;
+}
+
+export type RevocationReason =
+  | 'logout'
+  | 'logout_all'
+  | 'refresh_token_reused'
+  | 'user_deactivated'
+  | 'password_changed'
+  | 'password_reset'
+  | 'ended_by_user';
 
 /** A stored refresh token, as far as the rotation rule needs it. */
 export interface RefreshTokenState {

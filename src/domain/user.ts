@@ -10,10 +10,17 @@ export interface User {
   readonly passwordHash: string;
   readonly roles: readonly string[];
   readonly isActive: boolean;
+  /** The address as given, or null (rows from before addresses, and users registered without one). */
+  readonly email: string | null;
+  /** The owner has followed a mail sent to `email` (a confirmation or a password reset). */
+  readonly emailVerified: boolean;
 }
 
 /** The data that makes a new user; the store assigns the id. */
-export type NewUser = Omit<User, 'id'>;
+export type NewUser = Omit<User, 'id' | 'email' | 'emailVerified'> & {
+  readonly email?: string | null;
+  readonly emailVerified?: boolean;
+};
 
 /** What may leave the service about a user. */
 export interface UserView {
@@ -21,6 +28,8 @@ export interface UserView {
   readonly username: string;
   readonly roles: readonly string[];
   readonly isActive: boolean;
+  readonly email: string | null;
+  readonly emailVerified: boolean;
 }
 
 /**
@@ -28,7 +37,14 @@ export interface UserView {
  * added later) cannot leak by being forgotten in a spread.
  */
 export function viewOf(user: User): UserView {
-  return { id: user.id, username: user.username, roles: user.roles, isActive: user.isActive };
+  return {
+    id: user.id,
+    username: user.username,
+    roles: user.roles,
+    isActive: user.isActive,
+    email: user.email,
+    emailVerified: user.emailVerified,
+  };
 }
 
 export const DEFAULT_ROLES: readonly string[] = ['user'];

@@ -35,7 +35,7 @@ export function userRepositoryContract(name: string, harness: UserRepositoryHarn
     it('create returns the stored user with a new positive integer id', async () => {
       const user = await created(repository, newUser('alice'));
       expect(Number.isInteger(user.id) && user.id > 0, `id ${user.id}`).to.equal(true);
-      expect(user).to.deep.equal({ id: user.id, ...newUser('alice') });
+      expect(user).to.deep.equal({ id: user.id, ...newUser('alice'), email: null, emailVerified: false });
     });
 
     it('gives each user its own id, and findById returns each', async () => {

@@ -85,6 +85,8 @@ describe('SlonikUserRepository', function () {
         passwordHash: 'seed-hash',
         roles: [],
         isActive: true,
+        email: null,
+        emailVerified: false,
       });
     });
 

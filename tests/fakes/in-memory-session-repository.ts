@@ -3,9 +3,8 @@ import type {
   RotationRequest,
   SessionRepository,
 } from '../../src/application/ports/session-repository.js';
-import { type RevocationReason, type Session, decideRotation } from '../../src/domain/session.js';
+import { type RevocationReason, type Session, type SessionSummary, decideRotation } from '../../src/domain/session.js';
 import type { UserId } from '../../src/domain/user.js';
-import type { Purgeable } from '../../src/application/ports/retention-store.js';
 
 interface StoredToken {
   readonly sessionId: string;
@@ -15,7 +14,7 @@ interface StoredToken {
 
 /** Sessions and refresh-token hashes in Maps; rotation applies the same domain rule as the PostgreSQL store. */
 export class InMemorySessionRepository implements SessionRepository {
-  private readonly sessions = new Map<string, Session & { reason?: RevocationReason }>();
+  private readonly sessions = new Map<string, Session & { reason?: RevocationReason; refreshedAt?: number }>();
   private readonly tokens = new Map<string, StoredToken>();
 
   async start(session: Session, firstTokenHash: string): Promise<void> {
@@ -33,6 +32,7 @@ export class InMemorySessionRepository implements SessionRepository {
         token.spentAt = request.now;
         token.successorHash = request.successorHash;
         this.tokens.set(request.successorHash, { sessionId: session.id, spentAt: null, successorHash: null });
+        this.sessions.set(session.id, { ...session, refreshedAt: request.now });
         return { kind: 'rotated', session: { ...session } };
       case 'replay':
         return { kind: 'replayed', session: { ...session } };
@@ -55,17 +55,32 @@ export class InMemorySessionRepository implements SessionRepository {
     if (session && session.revokedAt === null) this.sessions.set(id, { ...session, revokedAt: now, reason });
   }
 
-  async revokeAllForUser(userId: UserId, now: number, reason: RevocationReason): Promise<number> {
-    const live = [...this.sessions.values()].filter((s) => s.userId === userId && s.revokedAt === null);
+  async revokeAllForUser(userId: UserId, now: number, reason: RevocationReason, except?: string): Promise<number> {
+    const live = [...this.sessions.values()].filter(
+      (s) => s.userId === userId && s.revokedAt === null && s.id !== except,
+    );
     for (const session of live) await this.revoke(session.id, now, reason);
     return live.length;
+  }
+
+  async listLive(userId: UserId, now: number): Promise<SessionSummary[]> {
+    return [...this.sessions.values()]
+      .filter((s) => s.userId === userId && s.revokedAt === null && s.expiresAt > now)
+      .sort((a, b) => b.createdAt - a.createdAt || a.id.localeCompare(b.id))
+      .map((s) => ({
+        id: s.id,
+        createdAt: s.createdAt,
+        refreshedAt: s.refreshedAt ?? null,
+        clientAddress: s.clientAddress ?? null,
+        userAgent: s.userAgent ?? null,
+      }));
   }
 
   /**
    * What {@link InMemoryRetentionStore} purges: deletes up to `limit` tokens spent before `endedBefore`, or sessions
    * that expired or were revoked before it (with their tokens).
    */
-  deleteEnded(kind: Purgeable, endedBefore: number, limit: number): number {
+  deleteEnded(kind: 'spent refresh tokens' | 'ended sessions', endedBefore: number, limit: number): number {
     let deleted = 0;
     if (kind === 'spent refresh tokens') {
       for (const [hash, token] of this.tokens) {

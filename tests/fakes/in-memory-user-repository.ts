@@ -2,6 +2,7 @@ import type { UserChanges, UserRepository } from '../../src/application/ports/us
 import { type Result, fail, ok } from '../../src/domain/result.js';
 import type { NewUser, User, UserId } from '../../src/domain/user.js';
 import { usernameKey } from '../../src/domain/username.js';
+import { emailKey } from '../../src/domain/email.js';
 import { usernameSkeleton } from '../../src/infrastructure/security/username-skeleton.js';
 
 /**
@@ -23,14 +24,27 @@ export class InMemoryUserRepository implements UserRepository {
     return user ? { ...user } : null;
   }
 
-  async create(user: NewUser): Promise<Result<User, 'UserExists'>> {
+  async create(user: NewUser): Promise<Result<User, 'UserExists' | 'EmailTaken'>> {
     if (await this.findByUsername(user.username)) return fail('UserExists');
     const skeleton = usernameSkeleton(usernameKey(user.username));
     const looksAlike = [...this.users.values()].some(
       (other) => usernameSkeleton(usernameKey(other.username)) === skeleton,
     );
     if (looksAlike) return fail('UserExists');
-    const stored: User = { ...user, roles: [...user.roles], id: this.nextId++ };
+    const email = user.email;
+    if (
+      email != null &&
+      [...this.users.values()].some((other) => other.email !== null && emailKey(other.email) === emailKey(email))
+    ) {
+      return fail('EmailTaken');
+    }
+    const stored: User = {
+      ...user,
+      roles: [...user.roles],
+      email: user.email ?? null,
+      emailVerified: user.emailVerified ?? false,
+      id: this.nextId++,
+    };
     this.users.set(stored.id, stored);
     return ok({ ...stored });
   }
@@ -55,6 +69,11 @@ export class InMemoryUserRepository implements UserRepository {
   async list(page: { offset: number; limit: number }): Promise<{ users: User[]; total: number }> {
     const all = [...this.users.values()].sort((a, b) => a.id - b.id);
     return { users: all.slice(page.offset, page.offset + page.limit).map((user) => ({ ...user })), total: all.length };
+  }
+
+  /** Deletes a user (the account store's deletion). @returns false when there was none. */
+  async delete(id: UserId): Promise<boolean> {
+    return this.users.delete(id);
   }
 
   /** Test helper: change a stored user as an administrator or another tool would. */

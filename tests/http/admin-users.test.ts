@@ -27,6 +27,7 @@ const storedUser = z.object({
   roles: z.string().nullable(),
   is_active: z.boolean().nullable(),
 });
+const listedUser = storedUser.extend({ email: z.string().nullable(), email_verified: z.boolean() });
 const storedPassword = z.object({ password: z.string() });
 
 describe('HTTP: roles and the admin API', () => {
@@ -52,10 +53,13 @@ describe('HTTP: roles and the admin API', () => {
   /** Every user as the API should list them, straight from SQL. */
   const allUsers = async () =>
     (
-      await app.database.pool.any(sql.type(storedUser)`SELECT id, username, roles, is_active FROM users ORDER BY id`)
+      await app.database.pool.any(sql.type(listedUser)`
+        SELECT id, username, roles, is_active, email, email_verified_at IS NOT NULL AS email_verified FROM users ORDER BY id`)
     ).map((row) => ({
       id: row.id,
       username: row.username,
+      email: row.email,
+      email_verified: row.email_verified,
       roles: (row.roles ?? '').split(',').filter(Boolean),
       is_active: row.is_active !== false,
     }));
@@ -101,7 +105,14 @@ describe('HTTP: roles and the admin API', () => {
       const hashes = await app.database.pool.anyFirst(sql.type(storedPassword)`SELECT password FROM users`);
       for (const hash of hashes) expect(text).to.not.include(hash);
       for (const user of (JSON.parse(text) as { users: Record<string, unknown>[] }).users) {
-        expect(Object.keys(user).sort()).to.deep.equal(['id', 'is_active', 'roles', 'username']);
+        expect(Object.keys(user).sort()).to.deep.equal([
+          'email',
+          'email_verified',
+          'id',
+          'is_active',
+          'roles',
+          'username',
+        ]);
       }
     });
 
@@ -149,6 +160,8 @@ describe('HTTP: roles and the admin API', () => {
       expect(await response.json()).to.deep.equal({
         id: target.id,
         username: target.username,
+        email: null,
+        email_verified: false,
         roles: ['user', 'editor'],
         is_active: true,
       });
@@ -183,6 +196,8 @@ describe('HTTP: roles and the admin API', () => {
       expect(await response.json()).to.deep.equal({
         id: target.id,
         username: target.username,
+        email: null,
+        email_verified: false,
         roles: ['user'],
         is_active: false,
       });
@@ -214,6 +229,8 @@ describe('HTTP: roles and the admin API', () => {
       expect(await back.json()).to.deep.equal({
         id: target.id,
         username: target.username,
+        email: null,
+        email_verified: false,
         roles: ['user'],
         is_active: true,
       });
@@ -294,6 +311,8 @@ describe('HTTP: roles and the admin API', () => {
       expect(await response.json()).to.deep.equal({
         id: other.id,
         username: other.username,
+        email: null,
+        email_verified: false,
         roles: ['user'],
         is_active: true,
       });

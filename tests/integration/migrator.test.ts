@@ -153,6 +153,8 @@ describe('migrator', function () {
         passwordHash: '$pbkdf2-sha512$25000$abc$def',
         roles: ['admin', 'user'],
         isActive: true,
+        email: null,
+        emailVerified: false,
       });
       expect(await users.findByUsername('LEGACY')).to.deep.include({ roles: [], isActive: true });
       const added = await users.create({ username: 'newcomer', passwordHash: 'h', roles: ['user'], isActive: true });

@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { expect } from 'chai';
 import { sql } from 'slonik';
 import { z } from 'zod';
@@ -64,5 +67,49 @@ describe('integration: ended sessions and spent refresh tokens are purged (issue
 
     // The live session still refreshes.
     expect((await app.post('/api/refresh', { refresh_token: refresh })).status).to.equal(200);
+  });
+});
+
+describe('integration: spent or expired account tokens and finished mails are purged (issue 8 with issue 9, point 10)', () => {
+  let app: TestApp;
+  let dataDir: string;
+
+  before(async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), 'jwt-login-purge-'));
+    app = await startTestApp({
+      env: { PURGE_INTERVAL: '1s', PURGE_AFTER: '1h', DATA_DIR: dataDir, MAIL_POLL_INTERVAL: '1s' },
+    });
+  });
+  after(async () => {
+    await app?.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  /** Waits, without a deadline of its own (mocha's timeout is the limit), until `condition` holds. */
+  const until = async (condition: () => Promise<boolean>) => {
+    while (!(await condition())) await new Promise((resolve) => setTimeout(resolve, 50));
+  };
+  const mailCounts = z.object({ tokens: z.number(), mails: z.number(), sent: z.number() });
+  const accountRows = () =>
+    app.database.pool.one(sql.type(mailCounts)`
+      SELECT (SELECT count(*) FROM account_tokens)::float8 AS tokens,
+             (SELECT count(*) FROM mail_outbox)::float8 AS mails,
+             (SELECT count(*) FROM mail_outbox WHERE sent_at IS NOT NULL)::float8 AS sent`);
+
+  it('deletes them once older than PURGE_AFTER, and keeps a mail still waiting to be sent', async () => {
+    const email = `purge_${Date.now()}@example.com`;
+    await app.post('/api/registration', { username: `purge_${Date.now()}`, password: 'Tr0ub4dor&3-purge', email });
+    await until(async () => (await accountRows()).sent === 1);
+    // A mail that cannot be delivered yet (its next attempt is far off): it must survive every purge.
+    await app.database.pool.query(sql.unsafe`
+      INSERT INTO mail_outbox (kind, recipient, subject, body, next_attempt_at)
+      VALUES ('reset', 'later@example.com', 'Reset your password', 'body', now() + interval '1 year')`);
+    expect(await accountRows()).to.deep.equal({ tokens: 1, mails: 2, sent: 1 });
+
+    // The confirmation token expires after 24 h; an hour after that, it and the sent mail go.
+    app.clock.advanceSeconds(26 * 3600);
+    await until(async () => (await accountRows()).tokens === 0);
+    await until(async () => (await accountRows()).sent === 0);
+    expect(await accountRows()).to.deep.equal({ tokens: 0, mails: 1, sent: 0 });
   });
 });

@@ -133,4 +133,43 @@ describe('admin CLI: npm run user', function () {
     expect(missing.code).to.equal(3);
     expect(missing.stderr).to.contain('no such user');
   });
+
+  it('prints its help with exit code 0, without a database (issue 8, point 5)', async () => {
+    const help = await run(['--help']);
+    expect(help.code).to.equal(0);
+    expect(help.stdout).to.contain('reset-password').and.to.contain('delete').and.to.contain('list');
+    expect((await run([])).code).to.equal(2);
+  });
+
+  it('lists users, resets a password (ending every session) and deletes a user', async () => {
+    const password = 'Another-Str0ng-Passw0rd!';
+    expect((await run(['create', 'listed', '--email', 'listed@example.com'], password)).code).to.equal(0);
+    const listed = await run(['list']);
+    expect(listed.code).to.equal(0);
+    expect(listed.stdout).to.match(/\t"listed"\tuser\tactive\tlisted@example.com\n/);
+    expect(listed.stdout).to.match(/\d+ users? \(page 1 of 1\)/);
+    expect((await run(['list', '--page', 'x'])).code).to.equal(2);
+
+    const id = await database.pool.oneFirst(sql.type(z.object({ id: z.number() }))`
+      SELECT id FROM users WHERE username = 'listed'`);
+    await database.pool.query(sql.unsafe`
+      INSERT INTO sessions (id, user_id, created_at, expires_at)
+      VALUES (gen_random_uuid(), ${id}, now(), now() + interval '1 day')`);
+    const before = (await userRow('listed'))!.password;
+    const reset = await run(['reset-password', 'listed'], 'A-Brand-New-Passw0rd!');
+    expect(reset.code, reset.stderr).to.equal(0);
+    expect((await userRow('listed'))!.password).to.not.equal(before);
+    const live = await database.pool.oneFirst(sql.type(z.object({ count: z.number() }))`
+      SELECT count(*)::int AS count FROM sessions WHERE user_id = ${id} AND revoked_at IS NULL`);
+    expect(live).to.equal(0);
+    expect((await run(['reset-password', 'listed'], 'short')).code).to.equal(3);
+    expect((await run(['reset-password', 'nobody'], 'A-Brand-New-Passw0rd!')).code).to.equal(3);
+
+    const deleted = await run(['delete', 'listed']);
+    expect(deleted.code, deleted.stderr).to.equal(0);
+    expect(await userRow('listed')).to.equal(null);
+    const again = await run(['delete', 'listed']);
+    expect(again.code).to.equal(3);
+    expect(again.stderr).to.contain('no such user');
+  });
 });

@@ -16,6 +16,11 @@ import { HmacOpaqueTokens } from '../../src/infrastructure/security/hmac-opaque-
 import { JwtTokenSigner } from '../../src/infrastructure/security/jwt-token-signer.js';
 import { ZxcvbnCommonPasswords } from '../../src/infrastructure/security/zxcvbn-common-passwords.js';
 import { FakePasswordHasher } from '../fakes/fake-password-hasher.js';
+import { InMemoryAccountStore } from '../fakes/in-memory-account-store.js';
+import { AccountMails } from '../../src/application/services/account-mails.js';
+import { ConfirmEmail } from '../../src/application/use-cases/confirm-email.js';
+import { ManageUser, OwnAccount } from '../../src/application/use-cases/own-account.js';
+import { RequestPasswordReset, ResetPassword } from '../../src/application/use-cases/password-reset.js';
 import { FixedClock } from '../fakes/fixed-clock.js';
 import { InMemorySessionRepository } from '../fakes/in-memory-session-repository.js';
 import { InMemoryUserRepository } from '../fakes/in-memory-user-repository.js';
@@ -31,6 +36,8 @@ export const RATE_LIMITS = {
   loginLockoutSeconds: 900,
   loginFailuresPerClientPerHour: 100,
   registrationsPerClientPerHour: 20,
+  mailsPerClientPerHour: 10,
+  mailsPerAddressPerHour: 3,
   refreshesPerClientPerMinute: 60,
 };
 
@@ -55,6 +62,14 @@ export function fakeServices(lifespans = { accessSeconds: 900, refreshSeconds: 3
   const createUser = new CreateUser(users, hasher, commonPasswords, logger);
   const rateLimits = new FlexibleRateLimits(RATE_LIMITS, 'memory');
   const accessState = new RepositoryAccessState(users, sessions);
+  const accounts = new InMemoryAccountStore(users, sessions);
+  const mails = new AccountMails({
+    confirmationUrl: 'http://localhost:3000/finalize',
+    resetUrl: 'http://localhost:3000/reset',
+    confirmationSeconds: 86400,
+    resetSeconds: 3600,
+  });
+  const registration = { registration: 'open' as const, emailConfirmation: 'off' as const };
   return {
     users,
     sessions,
@@ -69,7 +84,39 @@ export function fakeServices(lifespans = { accessSeconds: 900, refreshSeconds: 3
     tokens,
     sessionStarter,
     createUser,
-    registerUser: new RegisterUser(createUser, sessionStarter, rateLimits, logger, hasher, events),
+    accounts,
+    mails,
+    registerUser: new RegisterUser(
+      createUser,
+      sessionStarter,
+      rateLimits,
+      logger,
+      hasher,
+      accounts,
+      mails,
+      opaqueTokens,
+      clock,
+      registration,
+      events,
+    ),
+    registerWithConfirmation: new RegisterUser(
+      createUser,
+      sessionStarter,
+      rateLimits,
+      logger,
+      hasher,
+      accounts,
+      mails,
+      opaqueTokens,
+      clock,
+      { ...registration, emailConfirmation: 'required' },
+      events,
+    ),
+    confirmEmail: new ConfirmEmail(accounts, opaqueTokens, sessionStarter, clock, logger),
+    requestPasswordReset: new RequestPasswordReset(accounts, mails, opaqueTokens, rateLimits, clock, logger),
+    resetPassword: new ResetPassword(accounts, opaqueTokens, hasher, commonPasswords, sessionStarter, clock, logger),
+    ownAccount: new OwnAccount(users, sessions, accounts, hasher, commonPasswords, rateLimits, clock, logger),
+    manageUser: new ManageUser(users, accounts, hasher, commonPasswords, clock, logger),
     rateLimits,
     authenticate: new Authenticate(users, hasher, sessionStarter, rateLimits, logger, events),
     rotateRefreshToken: new RotateRefreshToken(

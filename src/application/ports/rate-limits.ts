@@ -1,7 +1,10 @@
 import { type ServiceToken, serviceToken } from './service-token.js';
 
-/** Actions limited per client address (logins have their own, finer rule). */
-export type LimitedAction = 'registration' | 'refresh';
+/**
+ * Actions limited per key: per client address (logins have their own, finer rule), and mails per client address
+ * (`mail-client`) and per address mailed (`mail-address`, keyed by the address's `emailKey`).
+ */
+export type LimitedAction = 'registration' | 'refresh' | 'mail-client' | 'mail-address';
 
 /** A login attempt admitted by the limits, holding its place until it says how it ended. */
 export interface LoginAttempt {
@@ -26,6 +29,6 @@ export interface RateLimits {
    * @returns the attempt, or the seconds until the username + address (or the address) may try again.
    */
   beginLogin(username: string, client: string): Promise<LoginAttempt | { readonly retryAfterSeconds: number }>;
-  /** Counts one `action` from `client`. @returns seconds to wait when over the limit, else 0. */
-  hit(action: LimitedAction, client: string): Promise<number>;
+  /** Counts one `action` for `key` (a client address, or an e-mail key). @returns seconds to wait when over the limit, else 0. */
+  hit(action: LimitedAction, key: string): Promise<number>;
 }

@@ -1,5 +1,5 @@
 import { type ServiceToken, serviceToken } from './service-token.js';
-import type { RevocationReason, Session } from '../../domain/session.js';
+import type { RevocationReason, Session, SessionSummary } from '../../domain/session.js';
 import type { UserId } from '../../domain/user.js';
 
 /** What spending a refresh token did. */
@@ -38,6 +38,8 @@ export interface SessionRepository {
   findById(id: string): Promise<Session | null>;
   /** Revokes one session (no-op when already revoked or unknown). */
   revoke(id: string, now: number, reason: RevocationReason): Promise<void>;
-  /** Revokes every live session of a user. @returns how many were revoked. */
-  revokeAllForUser(userId: UserId, now: number, reason: RevocationReason): Promise<number>;
+  /** Revokes every live session of a user, but `except` if given. @returns how many were revoked. */
+  revokeAllForUser(userId: UserId, now: number, reason: RevocationReason, except?: string): Promise<number>;
+  /** @returns the user's sessions that are neither revoked nor expired at `now`, newest first. */
+  listLive(userId: UserId, now: number): Promise<SessionSummary[]>;
 }

@@ -14,9 +14,10 @@ export interface UserRepository {
   /**
    * Stores a new user.
    * @returns the stored user with its id, or `UserExists` when the username is taken: another user's has the same key,
-   *   or the same confusable skeleton (UTS #39: it looks the same); also when another request takes it at that moment.
+   *   or the same confusable skeleton (UTS #39: it looks the same); also when another request takes it at that moment;
+   *   `EmailTaken` when another user has the same address (compared by `emailKey` of src/domain/email.ts).
    */
-  create(user: NewUser): Promise<Result<User, 'UserExists'>>;
+  create(user: NewUser): Promise<Result<User, 'UserExists' | 'EmailTaken'>>;
   /** Replaces the password hash of an existing user (rehash at login). Does nothing when the user is gone. */
   updatePasswordHash(id: UserId, passwordHash: string): Promise<void>;
   /**

@@ -8,6 +8,15 @@ import type { User } from '../../domain/user.js';
 /** What a login (or registration, or refresh) answers with. */
 export type IssuedTokens = IssuedAccessToken & { readonly refreshToken: string };
 
+/** The client a session is started from. */
+export interface SessionOrigin {
+  readonly client?: string;
+  readonly userAgent?: string;
+}
+
+/** User agents are kept to show, not to parse: a longer one is cut. */
+const MAX_USER_AGENT_LENGTH = 256;
+
 /** Starts a session for a user who just proved who they are: a refresh-token family and its first access token. */
 export class SessionStarter {
   constructor(
@@ -19,7 +28,8 @@ export class SessionStarter {
     private readonly refreshSeconds: number,
   ) {}
 
-  async start(user: User): Promise<IssuedTokens> {
+  /** @param origin where the session starts from, shown to the user in the list of their sessions. */
+  async start(user: User, origin: SessionOrigin = {}): Promise<IssuedTokens> {
     const now = this.clock.now();
     const session = {
       id: this.ids.sessionId(),
@@ -27,6 +37,8 @@ export class SessionStarter {
       createdAt: now,
       expiresAt: now + this.refreshSeconds * 1000,
       revokedAt: null,
+      clientAddress: origin.client ?? null,
+      userAgent: origin.userAgent === undefined ? null : origin.userAgent.slice(0, MAX_USER_AGENT_LENGTH),
     };
     const refreshToken = this.opaqueTokens.generate();
     await this.sessions.start(session, this.opaqueTokens.digest(refreshToken));

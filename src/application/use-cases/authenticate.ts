@@ -20,6 +20,8 @@ export interface AuthenticateInput {
   readonly client: string;
   /** Who asked (request id, client address, user agent), added to the security events logged. */
   readonly context?: RequestContext;
+  /** The client's user agent, shown to the user in the list of their sessions. */
+  readonly userAgent?: string;
 }
 
 export type AuthenticateOutput = IssuedTokens & { readonly userId: number };
@@ -99,7 +101,7 @@ export class Authenticate {
         await this.users.updatePasswordHash(user.id, await this.hasher.hash(password));
         log.info('password hash upgraded', { event: 'password_rehashed', user_id: user.id });
       }
-      return this.sessions.start(user);
+      return this.sessions.start(user, { client: input.client, userAgent: input.userAgent });
     });
     await attempt.succeeded();
     log.info('logged in', {

@@ -13,8 +13,25 @@ export class Logout {
     private readonly events: AuthEvents,
   ) {}
 
-  async execute(input: { readonly principal: Principal; readonly context?: RequestContext }): Promise<void> {
+  /** @param all end every session of the user, not only this one. */
+  async execute(input: {
+    readonly principal: Principal;
+    readonly all?: boolean;
+    readonly context?: RequestContext;
+  }): Promise<void> {
     const log = input.context === undefined ? this.logger : this.logger.child(input.context);
+    if (input.all === true) {
+      const ended = await this.sessions.revokeAllForUser(input.principal.userId, this.clock.now(), 'logout_all');
+      log.info('sessions revoked', {
+        event: 'revocation',
+        outcome: 'success',
+        reason: 'logout_all',
+        user_id: input.principal.userId,
+        sessions: ended,
+      });
+      if (ended > 0) this.events.record('revocation', ended);
+      return;
+    }
     await this.sessions.revoke(input.principal.sessionId, this.clock.now(), 'logout');
     log.info('session revoked', {
       event: 'revocation',

@@ -59,10 +59,12 @@ export class PurgeEndedRecords {
       event: 'purge',
       refresh_tokens: deleted['spent refresh tokens'],
       sessions: deleted['ended sessions'],
+      account_tokens: deleted['ended account tokens'],
+      mails: deleted['finished mails'],
       ended_before: new Date(endedBefore).toISOString(),
       complete,
     };
-    if (total > 0) this.logger.info('purged ended sessions and spent refresh tokens', fields);
+    if (total > 0) this.logger.info('purged ended records', fields);
     else this.logger.debug('nothing to purge', fields);
     return { ran: true, deleted, complete };
   }

@@ -37,6 +37,15 @@ const optionalText = z
   .optional()
   .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
 
+/** An http(s) URL for links in mails. */
+const webUrl = z.string().refine((text) => {
+  try {
+    return ['http:', 'https:'].includes(new URL(text).protocol);
+  } catch {
+    return false;
+  }
+}, 'must be an http(s) URL like https://app.example.com/finalize');
+
 const schema = z.object({
   PORT: integer(0, 65535).default('8000'),
   HOST: z.string().min(1, 'must be a host name or address').default('0.0.0.0'),
@@ -132,6 +141,28 @@ const schema = z.object({
   LOGSTASH_HOST: optionalText,
   LOGSTASH_PORT: integer(1, 65535).default('5000'),
   CORS_ORIGINS: z.string().default('*'),
+  REGISTRATION: z.enum(['open', 'closed'], { errorMap: () => ({ message: 'must be open or closed' }) }).default('open'),
+  EMAIL_CONFIRMATION: z
+    .enum(['off', 'required'], { errorMap: () => ({ message: 'must be off or required' }) })
+    .default('off'),
+  CONFIRMATION_URL: webUrl.default('http://localhost:3000/finalize'),
+  CONFIRMATION_LIFESPAN: duration('24h').default('24h'),
+  RESET_URL: webUrl.default('http://localhost:3000/reset'),
+  RESET_LIFESPAN: duration('1h').default('1h'),
+  SMTP_URL: optionalText.pipe(
+    z
+      .string()
+      .regex(/^smtps?:\/\/[^\s]+$/, 'must be a URL like smtp://host:1025 or smtps://user:password@host:465')
+      .optional(),
+  ),
+  MAIL_FROM: z
+    .string()
+    .min(3, 'must be a sender like "jwt-login <no-reply@example.com>"')
+    .default('jwt-login <no-reply@localhost>'),
+  MAIL_RATE_LIMIT: integer(1, 100000).default('10'),
+  MAIL_RATE_LIMIT_PER_ADDRESS: integer(1, 100000).default('3'),
+  MAIL_MAX_ATTEMPTS: integer(1, 100).default('10'),
+  MAIL_POLL_INTERVAL: duration('2s').default('2s'),
 });
 
 /** Every environment variable the service reads. */
@@ -188,6 +219,21 @@ export interface Config {
     readonly loginFailuresPerClientPerHour: number;
     readonly registrationsPerClientPerHour: number;
     readonly refreshesPerClientPerMinute: number;
+    readonly mailsPerClientPerHour: number;
+    readonly mailsPerAddressPerHour: number;
+  };
+  readonly registration: 'open' | 'closed';
+  readonly emailConfirmation: 'off' | 'required';
+  readonly mail: {
+    readonly confirmationUrl: string;
+    readonly confirmationSeconds: number;
+    readonly resetUrl: string;
+    readonly resetSeconds: number;
+    /** Undefined: mails are written as .eml files under `dataDir/mail`. */
+    readonly smtpUrl: string | undefined;
+    readonly from: string;
+    readonly maxAttempts: number;
+    readonly pollMs: number;
   };
   /** Take the client address from X-Forwarded-For (only behind a proxy that sets it). */
   readonly trustProxy: boolean;
@@ -246,7 +292,7 @@ export function loadConfig(
     const issue = parsed.error.issues[0]!;
     const variable = String(issue.path[0]);
     const value = env[variable];
-    const secret = ['JWT_SECRET', 'DATABASE_URL', 'DATABASE_DIRECT_URL'].includes(variable);
+    const secret = ['JWT_SECRET', 'DATABASE_URL', 'DATABASE_DIRECT_URL', 'SMTP_URL'].includes(variable);
     const shown = secret ? '' : ` (got ${JSON.stringify(value)})`;
     throw new ConfigError(`${variable} ${issue.message}${shown}`.replace(/[\r\n]+/g, ' '));
   }
@@ -305,6 +351,20 @@ export function loadConfig(
       loginFailuresPerClientPerHour: c.LOGIN_MAX_FAILURES_PER_IP,
       registrationsPerClientPerHour: c.REGISTRATION_RATE_LIMIT,
       refreshesPerClientPerMinute: c.REFRESH_RATE_LIMIT,
+      mailsPerClientPerHour: c.MAIL_RATE_LIMIT,
+      mailsPerAddressPerHour: c.MAIL_RATE_LIMIT_PER_ADDRESS,
+    }),
+    registration: c.REGISTRATION,
+    emailConfirmation: c.EMAIL_CONFIRMATION,
+    mail: Object.freeze({
+      confirmationUrl: c.CONFIRMATION_URL,
+      confirmationSeconds: c.CONFIRMATION_LIFESPAN,
+      resetUrl: c.RESET_URL,
+      resetSeconds: c.RESET_LIFESPAN,
+      smtpUrl: c.SMTP_URL,
+      from: c.MAIL_FROM,
+      maxAttempts: c.MAIL_MAX_ATTEMPTS,
+      pollMs: c.MAIL_POLL_INTERVAL * 1000,
     }),
     trustProxy: c.TRUST_PROXY === 'true' || c.TRUST_PROXY === '1',
     bodyLimit: c.BODY_LIMIT,

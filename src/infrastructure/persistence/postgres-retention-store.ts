@@ -23,24 +23,40 @@ export class PostgresRetentionStore implements RetentionStore {
   async deleteEnded(kind: Purgeable, endedBefore: number, limit: number): Promise<number> {
     const cutoff = at(endedBefore);
     // Spent tokens first: a session's delete then cascades to its one unspent token at most.
-    const query =
-      kind === 'spent refresh tokens'
-        ? sql.type(deletedRow)`
-            WITH doomed AS (
-              SELECT token_hash FROM refresh_tokens WHERE spent_at < ${cutoff}
-              LIMIT ${limit} FOR UPDATE SKIP LOCKED
-            ), gone AS (
-              DELETE FROM refresh_tokens t USING doomed WHERE t.token_hash = doomed.token_hash RETURNING 1
-            )
-            SELECT count(*)::float8 AS deleted FROM gone`
-        : sql.type(deletedRow)`
-            WITH doomed AS (
-              SELECT id FROM sessions WHERE expires_at < ${cutoff} OR revoked_at < ${cutoff}
-              LIMIT ${limit} FOR UPDATE SKIP LOCKED
-            ), gone AS (
-              DELETE FROM sessions s USING doomed WHERE s.id = doomed.id RETURNING 1
-            )
-            SELECT count(*)::float8 AS deleted FROM gone`;
+    const query = {
+      'spent refresh tokens': sql.type(deletedRow)`
+        WITH doomed AS (
+          SELECT token_hash FROM refresh_tokens WHERE spent_at < ${cutoff}
+          LIMIT ${limit} FOR UPDATE SKIP LOCKED
+        ), gone AS (
+          DELETE FROM refresh_tokens t USING doomed WHERE t.token_hash = doomed.token_hash RETURNING 1
+        )
+        SELECT count(*)::float8 AS deleted FROM gone`,
+      'ended sessions': sql.type(deletedRow)`
+        WITH doomed AS (
+          SELECT id FROM sessions WHERE expires_at < ${cutoff} OR revoked_at < ${cutoff}
+          LIMIT ${limit} FOR UPDATE SKIP LOCKED
+        ), gone AS (
+          DELETE FROM sessions s USING doomed WHERE s.id = doomed.id RETURNING 1
+        )
+        SELECT count(*)::float8 AS deleted FROM gone`,
+      'ended account tokens': sql.type(deletedRow)`
+        WITH doomed AS (
+          SELECT token_hash FROM account_tokens WHERE expires_at < ${cutoff} OR spent_at < ${cutoff}
+          LIMIT ${limit} FOR UPDATE SKIP LOCKED
+        ), gone AS (
+          DELETE FROM account_tokens t USING doomed WHERE t.token_hash = doomed.token_hash RETURNING 1
+        )
+        SELECT count(*)::float8 AS deleted FROM gone`,
+      'finished mails': sql.type(deletedRow)`
+        WITH doomed AS (
+          SELECT id FROM mail_outbox WHERE coalesce(sent_at, failed_at) < ${cutoff}
+          LIMIT ${limit} FOR UPDATE SKIP LOCKED
+        ), gone AS (
+          DELETE FROM mail_outbox m USING doomed WHERE m.id = doomed.id RETURNING 1
+        )
+        SELECT count(*)::float8 AS deleted FROM gone`,
+    }[kind];
     return await this.pool.oneFirst(query);
   }
 

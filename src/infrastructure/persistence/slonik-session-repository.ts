@@ -5,7 +5,7 @@ import type {
   RotationRequest,
   SessionRepository,
 } from '../../application/ports/session-repository.js';
-import { type RevocationReason, type Session, decideRotation } from '../../domain/session.js';
+import { type RevocationReason, type Session, type SessionSummary, decideRotation } from '../../domain/session.js';
 import type { UserId } from '../../domain/user.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -22,6 +22,14 @@ const tokenRow = z.object({
   ...sessionColumns,
   spent_ms: z.number().nullable(),
   successor_hash: z.string().nullable(),
+});
+
+const summaryRow = z.object({
+  id: z.string(),
+  created_ms: z.number(),
+  refreshed_ms: z.number().nullable(),
+  client_address: z.string().nullable(),
+  user_agent: z.string().nullable(),
 });
 
 const toSession = (row: z.infer<typeof sessionRow>): Session => ({
@@ -53,8 +61,9 @@ export class SlonikSessionRepository implements SessionRepository {
   async start(session: Session, firstTokenHash: string): Promise<void> {
     await this.pool.transaction(async (transaction) => {
       await transaction.query(sql.unsafe`
-        INSERT INTO sessions (id, user_id, created_at, expires_at)
-        VALUES (${session.id}, ${session.userId}, ${at(session.createdAt)}, ${at(session.expiresAt)})`);
+        INSERT INTO sessions (id, user_id, created_at, expires_at, client_address, user_agent)
+        VALUES (${session.id}, ${session.userId}, ${at(session.createdAt)}, ${at(session.expiresAt)},
+          ${session.clientAddress ?? null}, ${session.userAgent ?? null})`);
       await transaction.query(sql.unsafe`
         INSERT INTO refresh_tokens (token_hash, session_id, issued_at)
         VALUES (${firstTokenHash}, ${session.id}, ${at(session.createdAt)})`);
@@ -84,6 +93,9 @@ export class SlonikSessionRepository implements SessionRepository {
           await transaction.query(sql.unsafe`
             INSERT INTO refresh_tokens (token_hash, session_id, issued_at)
             VALUES (${request.successorHash}, ${session.id}, ${at(request.now)})`);
+          await transaction.query(
+            sql.unsafe`UPDATE sessions SET refreshed_at = ${at(request.now)} WHERE id = ${session.id}`,
+          );
           return { kind: 'rotated', session };
         case 'replay':
           return { kind: 'replayed', session };
@@ -117,12 +129,29 @@ export class SlonikSessionRepository implements SessionRepository {
     this.changed(`s:${id}`);
   }
 
-  async revokeAllForUser(userId: UserId, now: number, reason: RevocationReason): Promise<number> {
+  async revokeAllForUser(userId: UserId, now: number, reason: RevocationReason, except?: string): Promise<number> {
+    const kept = except !== undefined && UUID.test(except) ? except : null;
     const revoked = await this.pool.anyFirst(sql.type(z.object({ id: z.string() }))`
       UPDATE sessions SET revoked_at = ${at(now)}, revoked_reason = ${reason}
-      WHERE user_id = ${userId} AND revoked_at IS NULL
+      WHERE user_id = ${userId} AND revoked_at IS NULL AND (${kept}::uuid IS NULL OR id <> ${kept}::uuid)
       RETURNING id::text AS id`);
     for (const id of revoked) this.changed(`s:${id}`);
     return revoked.length;
+  }
+
+  async listLive(userId: UserId, now: number): Promise<SessionSummary[]> {
+    const rows = await this.pool.any(sql.type(summaryRow)`
+      SELECT id::text AS id, round(extract(epoch FROM created_at) * 1000)::float8 AS created_ms,
+        round(extract(epoch FROM refreshed_at) * 1000)::float8 AS refreshed_ms, client_address, user_agent
+      FROM sessions
+      WHERE user_id = ${userId} AND revoked_at IS NULL AND expires_at > ${at(now)}
+      ORDER BY created_at DESC, id`);
+    return rows.map((row) => ({
+      id: row.id,
+      createdAt: row.created_ms,
+      refreshedAt: row.refreshed_ms,
+      clientAddress: row.client_address,
+      userAgent: row.user_agent,
+    }));
   }
 }

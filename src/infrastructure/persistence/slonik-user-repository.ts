@@ -1,9 +1,10 @@
-import { type DatabasePool, UniqueIntegrityConstraintViolationError, sql } from 'slonik';
+import { type CommonQueryMethods, type DatabasePool, UniqueIntegrityConstraintViolationError, sql } from 'slonik';
 import { z } from 'zod';
 import type { UserChanges, UserRepository } from '../../application/ports/user-repository.js';
 import { type Result, fail, ok } from '../../domain/result.js';
 import type { NewUser, User, UserId } from '../../domain/user.js';
 import { usernameKey } from '../../domain/username.js';
+import { emailKey } from '../../domain/email.js';
 import { formatRoleList } from '../praetorian-roles.js';
 import { usernameSkeleton } from '../security/username-skeleton.js';
 import { USER_COLUMNS, toUser, userRow } from './user-mapper.js';
@@ -11,8 +12,38 @@ import { USER_COLUMNS, toUser, userRow } from './user-mapper.js';
 /** The seed's exact-match constraint, and the unique indexes on the name's key and on its confusable skeleton. */
 const USERNAME_CONSTRAINTS = new Set(['users_username_key', 'users_name_key_unique', 'users_name_skeleton_unique']);
 
+const EMAIL_CONSTRAINT = 'users_email_key_unique';
+
 /** `serial` ids are PostgreSQL integers; anything else names no row (and would fail the query). */
 const isRowId = (id: number) => Number.isSafeInteger(id) && id >= 1 && id <= 2_147_483_647;
+
+/**
+ * Inserts a user, on a pool or in a transaction.
+ * @returns the stored user, or which unique rule the row broke (username or address).
+ */
+export async function insertUser(
+  connection: CommonQueryMethods,
+  user: NewUser,
+): Promise<Result<User, 'UserExists' | 'EmailTaken'>> {
+  const key = usernameKey(user.username);
+  const email = user.email ?? null;
+  try {
+    const row = await connection.one(sql.type(userRow)`
+      INSERT INTO users (username, username_key, username_skeleton, password, roles, is_active, email, email_key,
+        email_verified_at)
+      VALUES (${user.username}, ${key}, ${usernameSkeleton(key)}, ${user.passwordHash},
+        ${formatRoleList(user.roles)}, ${user.isActive}, ${email}, ${email === null ? null : emailKey(email)},
+        ${user.emailVerified === true ? sql.fragment`now()` : null})
+      RETURNING ${USER_COLUMNS}`);
+    return ok(toUser(row));
+  } catch (error) {
+    if (error instanceof UniqueIntegrityConstraintViolationError) {
+      if (USERNAME_CONSTRAINTS.has(error.constraint ?? '')) return fail('UserExists');
+      if (error.constraint === EMAIL_CONSTRAINT) return fail('EmailTaken');
+    }
+    throw error;
+  }
+}
 
 /** Users in the seed's `users` table. */
 export class SlonikUserRepository implements UserRepository {
@@ -39,24 +70,8 @@ export class SlonikUserRepository implements UserRepository {
     return row && toUser(row);
   }
 
-  async create(user: NewUser): Promise<Result<User, 'UserExists'>> {
-    const key = usernameKey(user.username);
-    try {
-      const row = await this.pool.one(sql.type(userRow)`
-        INSERT INTO users (username, username_key, username_skeleton, password, roles, is_active)
-        VALUES (${user.username}, ${key}, ${usernameSkeleton(key)}, ${user.passwordHash},
-          ${formatRoleList(user.roles)}, ${user.isActive})
-        RETURNING ${USER_COLUMNS}`);
-      return ok(toUser(row));
-    } catch (error) {
-      if (
-        error instanceof UniqueIntegrityConstraintViolationError &&
-        USERNAME_CONSTRAINTS.has(error.constraint ?? '')
-      ) {
-        return fail('UserExists');
-      }
-      throw error;
-    }
+  async create(user: NewUser): Promise<Result<User, 'UserExists' | 'EmailTaken'>> {
+    return insertUser(this.pool, user);
   }
 
   async updatePasswordHash(id: UserId, passwordHash: string): Promise<void> {
@@ -67,7 +82,13 @@ export class SlonikUserRepository implements UserRepository {
     if (!isRowId(id)) return null;
     const roles = changes.roles === undefined ? null : formatRoleList(changes.roles);
     const isActive = changes.isActive ?? null;
+    // A deactivation also spends the links that would activate the account, so that a pending confirmation cannot
+    // undo an administrator's decision.
     const row = await this.pool.maybeOne(sql.type(userRow)`
+      WITH unconfirmable AS (
+        UPDATE account_tokens SET spent_at = now()
+        WHERE ${isActive === false} AND user_id = ${id} AND purpose = 'confirm' AND activates AND spent_at IS NULL
+      )
       UPDATE users SET
         roles = CASE WHEN ${roles === null} THEN roles ELSE ${roles} END,
         is_active = CASE WHEN ${isActive === null} THEN is_active ELSE ${isActive} END

@@ -10,12 +10,15 @@ export const userRow = z.object({
   password: z.string(),
   roles: z.string().nullable(),
   is_active: z.boolean().nullable(),
+  email: z.string().nullable(),
+  email_verified: z.boolean(),
 });
 
 export type UserRow = z.infer<typeof userRow>;
 
 /** The columns {@link toUser} reads, for `SELECT` and `RETURNING`. */
-export const USER_COLUMNS = sql.fragment`id, username, password, roles, is_active`;
+export const USER_COLUMNS = sql.fragment`id, username, password, roles, is_active, email,
+  email_verified_at IS NOT NULL AS email_verified`;
 
 /**
  * The seed's column is nullable; praetorian's `is_valid` treated a missing flag as active, and so do we.
@@ -31,5 +34,7 @@ export function toUser(row: UserRow): User {
     passwordHash: row.password,
     roles: parseRoleList(row.roles),
     isActive: isActiveFlag(row.is_active),
+    email: row.email,
+    emailVerified: row.email_verified,
   };
 }

@@ -22,6 +22,10 @@ export interface RateLimitSettings {
   readonly registrationsPerClientPerHour: number;
   /** Refreshes per client per minute. */
   readonly refreshesPerClientPerMinute: number;
+  /** Reset and notice mails asked for per client per hour. */
+  readonly mailsPerClientPerHour: number;
+  /** Reset and notice mails per address mailed per hour. */
+  readonly mailsPerAddressPerHour: number;
 }
 
 /** How long consecutive failures are remembered when no success clears them. */
@@ -154,6 +158,8 @@ export class FlexibleRateLimits implements RateLimits {
         duration: 3600,
       }),
       refresh: limiter({ keyPrefix: 'refresh', points: settings.refreshesPerClientPerMinute, duration: 60 }),
+      'mail-client': limiter({ keyPrefix: 'mail-client', points: settings.mailsPerClientPerHour, duration: 3600 }),
+      'mail-address': limiter({ keyPrefix: 'mail-address', points: settings.mailsPerAddressPerHour, duration: 3600 }),
     };
   }
 
@@ -187,7 +193,7 @@ export class FlexibleRateLimits implements RateLimits {
     }
   }
 
-  hit(action: LimitedAction, client: string): Promise<number> {
-    return consume(this.actions[action], digest(clientLimitKey(client)));
+  hit(action: LimitedAction, key: string): Promise<number> {
+    return consume(this.actions[action], digest(action === 'mail-address' ? key : clientLimitKey(key)));
   }
 }

@@ -15,6 +15,7 @@ import { type HealthRoutesDependencies, healthRoutes } from './routes/health-rou
 import { type SessionRoutesDependencies, sessionRoutes } from './routes/session-routes.js';
 import { type AdminRoutesDependencies, adminRoutes } from './routes/admin-routes.js';
 import { type DocsRoutesDependencies, docsRoutes } from './routes/docs-routes.js';
+import { type AccountRoutesDependencies, accountRoutes } from './routes/account-routes.js';
 
 export interface AppOptions {
   /** Largest accepted request body, e.g. `16kb`. */
@@ -30,7 +31,8 @@ export type AppDependencies = AuthRoutesDependencies &
   HealthRoutesDependencies &
   SessionRoutesDependencies &
   AdminRoutesDependencies &
-  DocsRoutesDependencies & {
+  DocsRoutesDependencies &
+  AccountRoutesDependencies & {
     readonly logger: Logger;
     readonly metrics: RequestMetrics;
     readonly isUnavailableError: (error: unknown) => boolean;
@@ -59,6 +61,7 @@ export function createApp(deps: AppDependencies): Koa<AppState> {
   authRoutes(router, deps);
   protectedRoutes(router, deps);
   sessionRoutes(router, deps);
+  accountRoutes(router, deps);
   adminRoutes(router, deps);
   docsRoutes(router, deps);
   app.use(router.routes());

@@ -44,6 +44,14 @@ export function domainErrorToHttp(error: DomainError): HttpError {
       });
     case 'UserNotFound':
       return new HttpError(404, 'NotFound', 'No user has this id');
+    case 'EmailTaken':
+      return new HttpError(409, 'UserExistsError', 'The email address is already taken');
+    case 'InvalidAccountToken':
+      return new HttpError(401, 'InvalidTokenHeader', 'The link is not valid: it is unknown, used or expired');
+    case 'RegistrationClosed':
+      return new HttpError(403, 'RegistrationClosed', 'Registration is closed; ask an administrator for an account');
+    case 'SessionNotFound':
+      return new HttpError(404, 'NotFound', 'You have no session with this id');
     default: {
       const unmapped: never = error;
       throw new Error(`unmapped domain error ${JSON.stringify(unmapped)}`);

@@ -53,16 +53,25 @@ describe('domain: viewOf', () => {
     passwordHash: '$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA',
     roles: ['user', 'admin'],
     isActive: false,
+    email: 'Alice@Example.com',
+    emailVerified: true,
   };
 
-  it('shows id, username, roles and the active flag', () => {
-    expect(viewOf(user)).to.deep.equal({ id: 7, username: 'Alice', roles: ['user', 'admin'], isActive: false });
+  it('shows id, username, roles, the active flag and the address', () => {
+    expect(viewOf(user)).to.deep.equal({
+      id: 7,
+      username: 'Alice',
+      roles: ['user', 'admin'],
+      isActive: false,
+      email: 'Alice@Example.com',
+      emailVerified: true,
+    });
   });
 
   it('is a whitelist: no password hash, nor any field added to the object later', () => {
-    const withExtras = { ...user, email: 'alice@example.com', totpSecret: 'JBSWY3DPEHPK3PXP' } as User;
+    const withExtras = { ...user, totpSecret: 'JBSWY3DPEHPK3PXP' } as User;
     const view = viewOf(withExtras);
-    expect(Object.keys(view).sort()).to.deep.equal(['id', 'isActive', 'roles', 'username']);
+    expect(Object.keys(view).sort()).to.deep.equal(['email', 'emailVerified', 'id', 'isActive', 'roles', 'username']);
     expect(view).to.not.have.property('passwordHash');
     expect(JSON.stringify(view)).to.not.include('argon2').and.not.include('JBSWY3DPEHPK3PXP');
   });

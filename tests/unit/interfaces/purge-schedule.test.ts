@@ -5,7 +5,11 @@ import { PurgeSchedule } from '../../../src/interfaces/jobs/purge-schedule.js';
 import { MemoryLogger } from '../../fakes/memory-logger.js';
 
 const INTERVAL = 600_000;
-const DONE: PurgeResult = { ran: true, deleted: { 'spent refresh tokens': 0, 'ended sessions': 0 }, complete: true };
+const DONE: PurgeResult = {
+  ran: true,
+  deleted: { 'spent refresh tokens': 0, 'ended sessions': 0, 'ended account tokens': 0, 'finished mails': 0 },
+  complete: true,
+};
 
 function scheduleWith(execute: (signal?: AbortSignal) => Promise<PurgeResult>, random = 0.5) {
   const purge = { execute: sinon.spy(execute) };

@@ -14,6 +14,8 @@ describe('use case: CreateUser (the admin CLI and registration)', () => {
       passwordHash: `fake$3$=${PASSWORD}`,
       roles: ['user'],
       isActive: true,
+      email: null,
+      emailVerified: false,
     });
     expect(await s.users.findById(created.id)).to.deep.equal(created);
   });

@@ -18,14 +18,14 @@ describe('use case: ListUsers over the in-memory fakes', () => {
   it('answers a page of users without password hashes, with the total', async () => {
     const page = await services.listUsers.execute({ page: 2, perPage: 2 });
     expect(page).to.deep.equal({
-      users: [{ id: 3, username: 'u3', roles: ['user'], isActive: true }],
+      users: [{ id: 3, username: 'u3', roles: ['user'], isActive: true, email: null, emailVerified: false }],
       page: 2,
       perPage: 2,
       total: 3,
     });
     const all = await services.listUsers.execute({ page: 1, perPage: 100 });
     expect(all.users.map((user) => Object.keys(user).sort())).to.deep.equal(
-      Array(3).fill(['id', 'isActive', 'roles', 'username']),
+      Array(3).fill(['email', 'emailVerified', 'id', 'isActive', 'roles', 'username']),
     );
     expect(JSON.stringify(all)).to.not.include('fake');
   });

@@ -49,7 +49,7 @@ describe('use case: PurgeEndedRecords over the in-memory fakes', () => {
 
     expect(result).to.deep.equal({
       ran: true,
-      deleted: { 'spent refresh tokens': 0, 'ended sessions': 5 },
+      deleted: { 'spent refresh tokens': 0, 'ended sessions': 5, 'ended account tokens': 0, 'finished mails': 0 },
       complete: true,
     });
     // Batches of 2: 2, 2, then 1 (short: done). A pause after each full batch only.
@@ -61,6 +61,8 @@ describe('use case: PurgeEndedRecords over the in-memory fakes', () => {
         event: 'purge',
         refresh_tokens: 0,
         sessions: 5,
+        account_tokens: 0,
+        mails: 0,
         ended_before: new Date(T0 + 13 * DAY).toISOString(),
         complete: true,
       },
@@ -79,7 +81,9 @@ describe('use case: PurgeEndedRecords over the in-memory fakes', () => {
       await sessions.rotate({ tokenHash: token, successorHash: next, now: T0 + day * DAY, graceMs: 0 });
     }
     const { purge } = purgeOver(sessions, { batchSize: 10 });
-    expect(await purge.execute()).to.deep.include({ deleted: { 'spent refresh tokens': 2, 'ended sessions': 0 } });
+    expect(await purge.execute()).to.deep.include({
+      deleted: { 'spent refresh tokens': 2, 'ended sessions': 0, 'ended account tokens': 0, 'finished mails': 0 },
+    });
     expect(sessions.storedTokenHashes()).to.deep.equal(['third']);
   });
 
@@ -97,7 +101,7 @@ describe('use case: PurgeEndedRecords over the in-memory fakes', () => {
     );
     expect(await purge.execute(abort.signal)).to.deep.equal({
       ran: true,
-      deleted: { 'spent refresh tokens': 0, 'ended sessions': 2 },
+      deleted: { 'spent refresh tokens': 0, 'ended sessions': 2, 'ended account tokens': 0, 'finished mails': 0 },
       complete: false,
     });
   });

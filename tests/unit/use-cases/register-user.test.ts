@@ -18,6 +18,8 @@ describe('use case: RegisterUser', () => {
       passwordHash: `fake$3$=${PASSWORD}`,
       roles: ['user'],
       isActive: true,
+      email: null,
+      emailVerified: false,
     });
     expect(s.events.count('registration')).to.equal(1);
     expect(s.logger.events('user_created').map((line) => line.fields)).to.deep.equal([

@@ -35,7 +35,7 @@ describe('use case: UpdateUser over the in-memory fakes', () => {
     const updated = value(
       await services.updateUser.execute({ actor: ADMIN, target: { id: alice.id }, isActive: false }),
     );
-    expect(updated).to.deep.equal({ id: alice.id, username: 'alice', roles: ['user'], isActive: false });
+    expect(updated).to.deep.include({ id: alice.id, username: 'alice', roles: ['user'], isActive: false });
 
     for (const issued of [first, second]) {
       expect((await services.sessions.findById(issued.claims.sessionId))!.revokedAt).to.equal(services.clock.now());
@@ -139,7 +139,7 @@ describe('use case: UpdateUser over the in-memory fakes', () => {
     const updated = value(
       await services.updateUser.execute({ actor: ADMIN, target: { username: 'ＢＯＢ' }, roles: ['auditor'] }),
     );
-    expect(updated).to.deep.equal({ id: bob.id, username: 'bob', roles: ['auditor'], isActive: true });
+    expect(updated).to.deep.include({ id: bob.id, username: 'bob', roles: ['auditor'], isActive: true });
     expect(
       error(await services.updateUser.execute({ actor: ADMIN, target: { username: 'nobody' }, isActive: false })),
     ).to.deep.equal({ code: 'UserNotFound' });

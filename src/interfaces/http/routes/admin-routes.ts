@@ -2,6 +2,9 @@ import type Router from '@koa/router';
 import { z } from 'zod';
 import { type ListUsers, MAX_PAGE_SIZE } from '../../../application/use-cases/list-users.js';
 import type { UpdateUser } from '../../../application/use-cases/update-user.js';
+import type { CreateUser } from '../../../application/use-cases/create-user.js';
+import type { ManageUser } from '../../../application/use-cases/own-account.js';
+import type { RequestPasswordReset } from '../../../application/use-cases/password-reset.js';
 import type { VerifyAccessToken } from '../../../application/use-cases/verify-access-token.js';
 import type { UserView } from '../../../domain/user.js';
 import type { AppState } from '../state.js';
@@ -15,6 +18,9 @@ export interface AdminRoutesDependencies {
   readonly verifyAccessToken: VerifyAccessToken;
   readonly listUsers: ListUsers;
   readonly updateUser: UpdateUser;
+  readonly createUser: CreateUser;
+  readonly manageUser: ManageUser;
+  readonly requestPasswordReset: RequestPasswordReset;
 }
 
 const DEFAULT_PAGE_SIZE = 20;
@@ -59,8 +65,19 @@ const userChanges = z
 const userJson = (user: UserView) => ({
   id: user.id,
   username: user.username,
+  email: user.email,
+  email_verified: user.emailVerified,
   roles: user.roles,
   is_active: user.isActive,
+});
+
+const string = (field: string) =>
+  z.string({ required_error: `${field} must be a string`, invalid_type_error: `${field} must be a string` });
+const newUser = z.object({
+  username: string('username'),
+  password: string('password'),
+  email: string('email').optional(),
+  roles: z.array(z.string({ invalid_type_error: ROLES_MESSAGE }), { invalid_type_error: ROLES_MESSAGE }).optional(),
 });
 
 /** Adds the routes to `router`. */
@@ -71,6 +88,32 @@ export function adminRoutes(router: Router<AppState>, deps: AdminRoutesDependenc
     const query = queryOf(ctx, listQuery);
     const { users, page, perPage, total } = await deps.listUsers.execute({ page: query.page, perPage: query.per_page });
     ctx.body = { users: users.map(userJson), page, per_page: perPage, total };
+  });
+
+  // Admins create users whether or not public registration is open.
+  router.post('/api/users', ...admin, async (ctx) => {
+    const body = bodyOf(ctx, newUser, 'username, password, and optionally email and roles');
+    const created = unwrap(await deps.createUser.execute(body));
+    ctx.status = 201;
+    ctx.body = userJson({ ...created });
+  });
+
+  router.get('/api/users/:id', ...admin, async (ctx) => {
+    const { id } = paramsOf(ctx, userParams);
+    ctx.body = userJson(unwrap(await deps.manageUser.get(id)));
+  });
+
+  router.delete('/api/users/:id', ...admin, async (ctx) => {
+    const { id } = paramsOf(ctx, userParams);
+    unwrap(await deps.manageUser.delete(id, ctx.state.principal));
+    ctx.status = 204;
+  });
+
+  router.post('/api/users/:id/reset', ...admin, async (ctx) => {
+    const { id } = paramsOf(ctx, userParams);
+    unwrap(await deps.requestPasswordReset.forUser(id));
+    ctx.status = 202;
+    ctx.body = { message: "A password reset link is on its way to the user's address." };
   });
 
   router.patch('/api/users/:id', ...admin, async (ctx) => {

@@ -29,9 +29,16 @@ const text = (field: string) =>
     .string({ required_error: `${field} must be a string`, invalid_type_error: `${field} must be a string` })
     .refine((value) => !LONE_SURROGATE.test(value), LONE_SURROGATE_MESSAGE(field));
 const credentials = z.object({ username: text('username'), password: text('password') });
+const registration = credentials.extend({ email: text('email').optional() });
 const CREDENTIALS = 'username and password strings';
 
-function sendTokens(ctx: Context, status: number, issued: IssuedAccessToken & { refreshToken?: string }): void {
+/** Answers with a login's body, plus `extra` fields (the `user` of a confirmation or reset). */
+export function sendTokens(
+  ctx: Context,
+  status: number,
+  issued: IssuedAccessToken & { refreshToken?: string },
+  extra: Record<string, unknown> = {},
+): void {
   ctx.status = status;
   ctx.set('Cache-Control', 'no-store');
   ctx.set('Pragma', 'no-cache');
@@ -40,8 +47,15 @@ function sendTokens(ctx: Context, status: number, issued: IssuedAccessToken & { 
     ...(issued.refreshToken === undefined ? {} : { refresh_token: issued.refreshToken }),
     token_type: 'Bearer',
     expires_in: issued.expiresIn,
+    ...extra,
   };
 }
+
+/** The user agent a session is started with, for the list of sessions. */
+export const sessionOrigin = (ctx: Context) => ({
+  client: clientAddress(ctx),
+  userAgent: ctx.get('User-Agent') || undefined,
+});
 
 /** An opaque refresh token is 32 bytes base64url; anything far off that is not one of ours. */
 const MAX_REFRESH_TOKEN_LENGTH = 256;
@@ -85,17 +99,29 @@ function previousAccessToken(ctx: Context): string | undefined {
 /** Adds the routes to `router`. Each use case applies its own limit (registrations, logins, refreshes per client). */
 export function authRoutes(router: Router<AppState>, deps: AuthRoutesDependencies): void {
   router.post('/api/registration', async (ctx) => {
-    const { username, password } = bodyOf(ctx, credentials, CREDENTIALS);
+    const { username, password, email } = bodyOf(ctx, registration, CREDENTIALS);
     const registered = unwrap(
-      await deps.registerUser.execute({ username, password, client: clientAddress(ctx), context: requestContext(ctx) }),
+      await deps.registerUser.execute({
+        username,
+        password,
+        email,
+        ...sessionOrigin(ctx),
+        context: requestContext(ctx),
+      }),
     );
+    if (registered.kind === 'confirm') {
+      ctx.status = 201;
+      ctx.set('Cache-Control', 'no-store');
+      ctx.body = { message: registered.message };
+      return;
+    }
     sendTokens(ctx, 201, registered);
   });
 
   router.post('/api/login', async (ctx) => {
     const { username, password } = bodyOf(ctx, credentials, CREDENTIALS);
     const authenticated = unwrap(
-      await deps.authenticate.execute({ username, password, client: clientAddress(ctx), context: requestContext(ctx) }),
+      await deps.authenticate.execute({ username, password, ...sessionOrigin(ctx), context: requestContext(ctx) }),
     );
     sendTokens(ctx, 200, authenticated);
   });

@@ -9,9 +9,12 @@ export interface HealthRoutesDependencies {
 
 /** Adds the routes to `router`. */
 export function healthRoutes(router: Router<AppState>, deps: HealthRoutesDependencies): void {
-  router.get('/api/', (ctx) => {
+  const root = (ctx: { body: unknown }) => {
     ctx.body = { 'JWT Server Application': 'Running!' };
-  });
+  };
+  router.get('/api/', root);
+  // Flask redirected /api to /api/; the seed's client and curl users call both.
+  router.get('/api', root);
 
   router.get('/api/health', (ctx) => {
     ctx.body = { status: 'ok' };
