@@ -155,14 +155,20 @@ export function buildContainer(runtime: Runtime): Container {
   provide(
     DeliverMail,
     (get) =>
-      new DeliverMail(get(MailOutbox), get(MailTransport), get(Logger), {
-        from: config.mail.from,
-        batchSize: MAIL_BATCH,
-        leaseMs: MAIL_LEASE_MS,
-        maxAttempts: config.mail.maxAttempts,
-        firstBackoffMs: MAIL_FIRST_BACKOFF_MS,
-        maxBackoffMs: MAIL_MAX_BACKOFF_MS,
-      }),
+      new DeliverMail(
+        get(MailOutbox),
+        get(MailTransport),
+        get(Logger),
+        {
+          from: config.mail.from,
+          batchSize: MAIL_BATCH,
+          leaseMs: MAIL_LEASE_MS,
+          maxAttempts: config.mail.maxAttempts,
+          firstBackoffMs: MAIL_FIRST_BACKOFF_MS,
+          maxBackoffMs: MAIL_MAX_BACKOFF_MS,
+        },
+        get(AuthEvents),
+      ),
   );
   provide(MailSchedule, (get) => new MailSchedule(get(DeliverMail), get(Logger), config.mail.pollMs, MAIL_BATCH));
   provide(
@@ -247,6 +253,7 @@ export function buildContainer(runtime: Runtime): Container {
         get(SessionStarter),
         get(Clock),
         get(Logger),
+        get(AuthEvents),
       ),
   );
   provide(

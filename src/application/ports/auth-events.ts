@@ -1,9 +1,9 @@
 import { type ServiceToken, serviceToken } from './service-token.js';
 
 /**
- * What happens to accounts and sessions, as counted for metrics (the log lines tell the same story in detail).
- * `password_reset`, `mail_sent` and `mail_failed` belong to the mail and password-reset work: declared here so
- * that work records them through this port.
+ * What happens to accounts and sessions, as counted for metrics (the log lines tell the same story in detail):
+ * `password_reset` a reset link used; `mail_sent` a mail the server took; `mail_failed` a delivery attempt that failed
+ * (retried later or given up).
  */
 export const AUTH_EVENTS = [
   'login_success',
