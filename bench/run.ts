@@ -7,7 +7,8 @@
  *   npm run bench                      everything (about 4 minutes)
  *   BENCH_PROFILE=1 npm run bench      also a CPU profile of a server process under GET /api/protected load
  *   BENCH_ROUNDS=5 npm run bench       more interleaved rounds for the throughput table (default 3)
- *   BENCH_PARTS=throughput,logins      only some parts: throughput, logins, overload, large, workers
+ *   BENCH_PARTS=throughput,logins      only some parts: throughput, logins, overload, large, workers, legacy
+ *   BENCH_PARTS=legacy                 only the first-login cost of each flask-praetorian hash scheme (about 1 minute)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -18,13 +19,14 @@ import pg from 'pg';
 import { loadConfig } from '../src/infrastructure/config/config.js';
 import { threadpoolSize } from '../src/supervisor.js';
 import { createTestDatabase, stopTestServer } from '../tests/support/database.js';
+import { PRAETORIAN_SCHEMES, legacyHashes } from '../tests/support/passlib.js';
 import { type Sample, openLoop } from './open-loop.js';
 import { topSelfTime } from './profile.js';
 import { type Server, startBareKoa, startJwtLogin } from './servers.js';
 import { haveWrk, wrk } from './wrk.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const PARTS = new Set((process.env.BENCH_PARTS ?? 'throughput,logins,overload,large,workers').split(','));
+const PARTS = new Set((process.env.BENCH_PARTS ?? 'throughput,logins,overload,large,workers,legacy').split(','));
 const SECONDS = 5;
 const startedAt = performance.now();
 
@@ -88,6 +90,60 @@ async function login(server: Server): Promise<string> {
     if (response.ok) return ((await response.json()) as { access_token: string }).access_token;
   }
   throw new Error('cannot log in to the bench server');
+}
+
+// --- (0) First logins of flask-praetorian users: a passlib hash verified, then upgraded to argon2id --------------------
+if (PARTS.has('legacy')) {
+  const LOGINS_PER_SCHEME = 5;
+  const legacyServer = await startJwtLogin(environment);
+  const made = legacyHashes();
+  const seed = new pg.Client({ connectionString: database.uri });
+  await seed.connect();
+  const timedLogin = async (username: string, password: string): Promise<number> => {
+    const started = performance.now();
+    const response = await fetch(`${legacyServer.url}/api/login`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ username, password }),
+    });
+    if (response.status !== 200) throw new Error(`legacy login answered ${response.status}: ${await response.text()}`);
+    return performance.now() - started;
+  };
+  const { memoryCost, timeCost, parallelism } = loadConfig({ ...environment }).argon2;
+  const legacy = table(
+    `First login of a flask-praetorian user (passlib 1.7.4 default cost, from ${made.source}), one at a time, ` +
+      `${LOGINS_PER_SCHEME} users each; the upgrade is argon2id m=${memoryCost / 1024}MiB,t=${timeCost},p=${parallelism}`,
+    ['scheme', 'hash', 'first login ms (median)', 'max', 'next login ms (argon2id)'],
+  );
+  for (const scheme of PRAETORIAN_SCHEMES) {
+    const entry = made.hashes.find((candidate) => candidate.scheme === scheme && candidate.cost === 'default')!;
+    const names = Array.from({ length: LOGINS_PER_SCHEME }, (_, index) => `legacy_${scheme}_${index}`);
+    for (const name of names) {
+      await seed.query(`INSERT INTO users (username, password, roles, is_active) VALUES ($1, $2, 'user', true)`, [
+        name,
+        entry.hash,
+      ]);
+    }
+    const first: number[] = [];
+    const next: number[] = [];
+    for (const name of names) first.push(await timedLogin(name, entry.password));
+    for (const name of names) next.push(await timedLogin(name, entry.password));
+    legacy.push([
+      scheme,
+      entry.hash.slice(0, entry.hash.indexOf('$', 3) + 1) + '...',
+      fmt(median(first)),
+      fmt(Math.max(...first)),
+      fmt(median(next)),
+    ]);
+  }
+  await seed.end();
+  await legacyServer.stop();
+}
+if (PARTS.size === 1 && PARTS.has('legacy')) {
+  print();
+  await database.drop();
+  await stopTestServer();
+  process.exit(0);
 }
 
 // --- (1) Throughput: bare Koa, GET /api/ and GET /api/protected, interleaved rounds -------------------------------

@@ -4,6 +4,8 @@ import { UpdateUser } from './application/use-cases/update-user.js';
 import { ListUsers } from './application/use-cases/list-users.js';
 import { ManageUser } from './application/use-cases/own-account.js';
 import { EXIT, USAGE, runUserCommand } from './interfaces/cli/user-command.js';
+import { ImportUsers } from './application/use-cases/import-users.js';
+import { PostgresUserSource } from './infrastructure/persistence/postgres-user-source.js';
 import { readPassword } from './interfaces/cli/read-password.js';
 import { createBunyanLogger } from './infrastructure/logging/bunyan-logger.js';
 import { resolve } from './composition-root.js';
@@ -72,6 +74,14 @@ async function cli(args: string[]): Promise<number> {
         operator: operatingSystemUser(),
         listUsers: resolve(core.container, ListUsers),
         manageUser: resolve(core.container, ManageUser),
+        importUsers: async (from, report) => {
+          const source = new PostgresUserSource(from, config.databaseConnectTimeoutMs);
+          try {
+            return await resolve(core.container, ImportUsers).execute({ source, report });
+          } finally {
+            await source.close();
+          }
+        },
       },
     );
   } finally {

@@ -35,6 +35,13 @@ import { Authenticate } from './application/use-cases/authenticate.js';
 import { CreateUser } from './application/use-cases/create-user.js';
 import { GetSecret } from './application/use-cases/get-secret.js';
 import { ListUsers } from './application/use-cases/list-users.js';
+import { LegacyTokenVerifier, TokenBlacklist } from './application/ports/legacy-tokens.js';
+import { NotifiedTokenBlacklist } from './infrastructure/persistence/notified-token-blacklist.js';
+import { SlonikTokenBlacklist } from './infrastructure/persistence/slonik-token-blacklist.js';
+import { PraetorianTokenVerifier } from './infrastructure/security/praetorian-token-verifier.js';
+import { ImportUsers } from './application/use-cases/import-users.js';
+import { UserImportTarget } from './application/ports/user-import.js';
+import { SlonikUserImportTarget } from './infrastructure/persistence/slonik-user-import-target.js';
 import { Logout } from './application/use-cases/logout.js';
 import { RefreshAccessToken } from './application/use-cases/refresh-access-token.js';
 import { PurgeEndedRecords } from './application/use-cases/purge-ended-records.js';
@@ -51,6 +58,8 @@ import { SlonikUserRepository } from './infrastructure/persistence/slonik-user-r
 import { isDatabaseUnavailable, pingDatabase } from './infrastructure/persistence/pool.js';
 import { Argon2PasswordHasher } from './infrastructure/security/argon2-password-hasher.js';
 import { AdmittedPasswordHasher } from './infrastructure/security/hash-admission.js';
+import { PasslibPasswordHasher } from './infrastructure/security/passlib-password-hasher.js';
+import { ShaCryptWorkers } from './infrastructure/security/sha-crypt-workers.js';
 import { HmacOpaqueTokens } from './infrastructure/security/hmac-opaque-tokens.js';
 import { FlexibleRateLimits } from './infrastructure/security/flexible-rate-limits.js';
 import { CachingTokenSigner } from './infrastructure/security/caching-token-signer.js';
@@ -124,9 +133,19 @@ export function buildContainer(runtime: Runtime): Container {
   provide(IdGenerator, () => new CryptoIdGenerator());
   provide(CommonPasswords, () => new ZxcvbnCommonPasswords());
   provide(AuthEvents, () => runtime.metrics);
+  // flask-praetorian's passlib hashes are read beside argon2id, and upgraded at the first login; all behind the queue.
   provide(
     PasswordHasher,
-    () => new AdmittedPasswordHasher(runtime.metrics.timed(new Argon2PasswordHasher(config.argon2)), config.hashing),
+    () =>
+      new AdmittedPasswordHasher(
+        runtime.metrics.timed(
+          new PasslibPasswordHasher(
+            new Argon2PasswordHasher(config.argon2),
+            new ShaCryptWorkers(config.hashing.concurrency),
+          ),
+        ),
+        config.hashing,
+      ),
   );
   provide(
     TokenSigner,
@@ -309,14 +328,47 @@ export function buildContainer(runtime: Runtime): Container {
         get(AuthEvents),
       ),
   );
+  provide(TokenBlacklist, (get) => {
+    const stored = new SlonikTokenBlacklist(get(DatabasePool), changed);
+    const feed = runtime.changeFeed;
+    if (!feed || config.accessCacheSize === 0) return stored;
+    const remembered = new NotifiedTokenBlacklist(stored, config.accessCacheSize);
+    feed.subscribe(remembered);
+    if (feed.listening) remembered.onUp();
+    return remembered;
+  });
+  provide(LegacyTokenVerifier, () => new PraetorianTokenVerifier(config.jwtSecret));
+  // flask-praetorian's tokens are read only when asked for, and only after the current signer has refused a token.
+  const legacy = (get: Get) =>
+    config.legacyTokens === 'praetorian'
+      ? {
+          verifier: get(LegacyTokenVerifier),
+          blacklist: get(TokenBlacklist),
+          sessions: get(SessionRepository),
+          ids: get(IdGenerator),
+        }
+      : undefined;
   provide(
     RefreshAccessToken,
     (get) =>
-      new RefreshAccessToken(get(TokenSigner), get(AccessState), get(AccessTokenIssuer), get(RateLimits), get(Logger)),
+      new RefreshAccessToken(
+        get(TokenSigner),
+        get(AccessState),
+        get(AccessTokenIssuer),
+        get(RateLimits),
+        get(Logger),
+        legacy(get),
+      ),
   );
-  provide(VerifyAccessToken, (get) => new VerifyAccessToken(get(TokenSigner), get(AccessState), get(Clock)));
+  provide(
+    VerifyAccessToken,
+    (get) => new VerifyAccessToken(get(TokenSigner), get(AccessState), get(Clock), legacy(get)),
+  );
   provide(GetSecret, () => new GetSecret());
-  provide(Logout, (get) => new Logout(get(SessionRepository), get(Clock), get(Logger), get(AuthEvents)));
+  provide(
+    Logout,
+    (get) => new Logout(get(SessionRepository), get(TokenBlacklist), get(Clock), get(Logger), get(AuthEvents)),
+  );
   provide(
     PurgeEndedRecords,
     (get) =>
@@ -329,6 +381,8 @@ export function buildContainer(runtime: Runtime): Container {
       ),
   );
   provide(ListUsers, (get) => new ListUsers(get(UserRepository)));
+  provide(UserImportTarget, (get) => new SlonikUserImportTarget(get(DatabasePool)));
+  provide(ImportUsers, (get) => new ImportUsers(get(UserImportTarget), get(Logger)));
   provide(
     UpdateUser,
     (get) => new UpdateUser(get(UserRepository), get(SessionRepository), get(Clock), get(Logger), get(AuthEvents)),

@@ -81,5 +81,14 @@ export function passwordHasherContract(name: string, harness: () => PasswordHash
     it('needs a rehash for a hash it cannot read', () => {
       expect(hasher.needsRehash('garbage')).to.equal(true);
     });
+
+    it('recognizes its own hashes, weaker ones and its dummy hash, and no garbage', async () => {
+      expect(hasher.recognizes(await hasher.hash(PASSWORD))).to.equal(true);
+      expect(hasher.recognizes(await weakerHash(PASSWORD))).to.equal(true);
+      expect(hasher.recognizes(await hasher.dummyHash())).to.equal(true);
+      for (const garbage of ['', 'garbage', '$2b$10$short', '$pbkdf2-sha512$25000$$', 'fake$', PASSWORD]) {
+        expect(hasher.recognizes(garbage), JSON.stringify(garbage)).to.equal(false);
+      }
+    });
   });
 }

@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import argon2 from 'argon2';
 import { Argon2PasswordHasher } from '../../src/infrastructure/security/argon2-password-hasher.js';
+import { PasslibPasswordHasher } from '../../src/infrastructure/security/passlib-password-hasher.js';
+import { ShaCryptWorkers } from '../../src/infrastructure/security/sha-crypt-workers.js';
 import { FakePasswordHasher } from '../fakes/fake-password-hasher.js';
 import { passwordHasherContract } from './password-hasher.contract.js';
 
@@ -23,6 +25,14 @@ const referenceOrder = (hash: string): string => {
 passwordHasherContract('FakePasswordHasher', () => ({
   hasher: new FakePasswordHasher(3),
   weakerHash: (password) => new FakePasswordHasher(1).hash(password),
+}));
+
+const shaCrypt = new ShaCryptWorkers(1);
+after(() => shaCrypt.close());
+
+passwordHasherContract('PasslibPasswordHasher', () => ({
+  hasher: new PasslibPasswordHasher(new Argon2PasswordHasher(CHEAP), shaCrypt),
+  weakerHash: (password) => new Argon2PasswordHasher({ ...CHEAP, memoryCost: 512 }).hash(password),
 }));
 
 passwordHasherContract('Argon2PasswordHasher', () => ({

@@ -11,6 +11,11 @@ import type { Session } from '../../src/domain/session.js';
 export interface SessionRepositoryFixture {
   readonly repository: SessionRepository;
   readonly userIds: readonly [number, number];
+  /** The user's stored password hash, and a way to set it (the users table, or the fake's user store). */
+  readonly passwordHash: {
+    get(userId: number): Promise<string>;
+    set(userId: number, hash: string): Promise<void>;
+  };
 }
 
 export interface SessionRepositoryContractHooks {
@@ -48,6 +53,7 @@ export function describeSessionRepositoryContract(name: string, hooks: SessionRe
     let repository: SessionRepository;
     let alice: number;
     let bob: number;
+    let passwordHash: SessionRepositoryFixture['passwordHash'];
 
     if (hooks.before) before(hooks.before);
     if (hooks.after) after(hooks.after);
@@ -56,6 +62,7 @@ export function describeSessionRepositoryContract(name: string, hooks: SessionRe
       const fixture = await hooks.fresh();
       repository = fixture.repository;
       [alice, bob] = fixture.userIds;
+      passwordHash = fixture.passwordHash;
     });
 
     const find = async (id: string) => {
@@ -70,6 +77,39 @@ export function describeSessionRepositoryContract(name: string, hooks: SessionRe
       await repository.start(session, token);
       return { session, token };
     }
+
+    describe('adopt', () => {
+      it('stores a session once: a second adopt of its id answers the stored one, revoked if it was', async () => {
+        const session = newSession(alice);
+        expect(sessionFields(await repository.adopt(session))).to.deep.equal(session);
+        expect(await find(session.id)).to.deep.equal(session);
+        await repository.revoke(session.id, T0 + 1000, 'logout');
+        const again = await repository.adopt({ ...session, expiresAt: T0 + 2 * HOUR });
+        expect(sessionFields(again)).to.deep.equal({ ...session, revokedAt: T0 + 1000 });
+      });
+    });
+
+    describe('start with a password upgrade', () => {
+      it('replaces the hash it was given, for the session user only', async () => {
+        await passwordHash.set(alice, 'legacy-hash');
+        await passwordHash.set(bob, 'legacy-hash');
+        const session = newSession(alice);
+        await repository.start(session, hash(), { from: 'legacy-hash', to: 'argon2-hash' });
+        expect(await find(session.id)).to.deep.equal(session);
+        expect([await passwordHash.get(alice), await passwordHash.get(bob)]).to.deep.equal([
+          'argon2-hash',
+          'legacy-hash',
+        ]);
+      });
+
+      it('starts the session but leaves a hash that is no longer the one verified', async () => {
+        await passwordHash.set(alice, 'changed-meanwhile');
+        const session = newSession(alice);
+        await repository.start(session, hash(), { from: 'legacy-hash', to: 'argon2-hash' });
+        expect(await find(session.id)).to.deep.equal(session);
+        expect(await passwordHash.get(alice)).to.equal('changed-meanwhile');
+      });
+    });
 
     describe('start and findById', () => {
       it('round-trips a session to the millisecond', async () => {

@@ -16,6 +16,10 @@ export class FakePasswordHasher implements PasswordHasher {
     return match !== null && match[2] === password;
   }
 
+  recognizes(hash: string): boolean {
+    return /^fake\$(\d+)\$/.test(hash);
+  }
+
   needsRehash(hash: string): boolean {
     const match = /^fake\$(\d+)\$/.exec(hash);
     return match === null || Number(match[1]) < this.cost;

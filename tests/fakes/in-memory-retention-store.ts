@@ -13,7 +13,8 @@ export class InMemoryRetentionStore implements RetentionStore {
   ) {}
 
   async deleteEnded(kind: Purgeable, endedBefore: number, limit: number): Promise<number> {
-    if (kind === 'ended account tokens' || kind === 'finished mails') return 0;
+    // Not this fake's: account tokens and mails (the account store's), blacklisted token ids (the blacklist's).
+    if (kind === 'ended account tokens' || kind === 'finished mails' || kind === 'expired blacklist entries') return 0;
     return this.sessions.deleteEnded(kind, endedBefore, limit);
   }
 

@@ -1,10 +1,12 @@
 import type {
+  PasswordUpgrade,
   RotationOutcome,
   RotationRequest,
   SessionRepository,
 } from '../../src/application/ports/session-repository.js';
 import { type RevocationReason, type Session, type SessionSummary, decideRotation } from '../../src/domain/session.js';
 import type { UserId } from '../../src/domain/user.js';
+import type { InMemoryUserRepository } from './in-memory-user-repository.js';
 
 interface StoredToken {
   readonly sessionId: string;
@@ -17,9 +19,18 @@ export class InMemorySessionRepository implements SessionRepository {
   private readonly sessions = new Map<string, Session & { reason?: RevocationReason; refreshedAt?: number }>();
   private readonly tokens = new Map<string, StoredToken>();
 
-  async start(session: Session, firstTokenHash: string): Promise<void> {
+  /** @param users where a login's password upgrade is written, as the PostgreSQL store writes the users table. */
+  constructor(private readonly users?: InMemoryUserRepository) {}
+
+  async start(session: Session, firstTokenHash: string, passwordUpgrade?: PasswordUpgrade): Promise<void> {
+    if (passwordUpgrade) this.users?.replacePasswordHash(session.userId, passwordUpgrade.from, passwordUpgrade.to);
     this.sessions.set(session.id, { ...session });
     this.tokens.set(firstTokenHash, { sessionId: session.id, spentAt: null, successorHash: null });
+  }
+
+  async adopt(session: Session): Promise<Session> {
+    if (!this.sessions.has(session.id)) this.sessions.set(session.id, { ...session });
+    return { ...this.sessions.get(session.id)! };
   }
 
   async rotate(request: RotationRequest): Promise<RotationOutcome> {

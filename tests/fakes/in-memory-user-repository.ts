@@ -54,6 +54,12 @@ export class InMemoryUserRepository implements UserRepository {
     if (user) this.users.set(id, { ...user, passwordHash });
   }
 
+  /** Replaces the hash only while it is still `from` (what a login's upgrade does, in the session store's start). */
+  replacePasswordHash(id: UserId, from: string, to: string): void {
+    const user = this.users.get(id);
+    if (user && user.passwordHash === from) this.users.set(id, { ...user, passwordHash: to });
+  }
+
   async update(id: UserId, changes: UserChanges): Promise<User | null> {
     const user = this.users.get(id);
     if (!user) return null;

@@ -105,6 +105,21 @@ export async function createTestDatabase(
   };
 }
 
+/** An empty database on the test server, with no migration applied (another service's, such as a Flask seed's). */
+export async function createEmptyDatabase(): Promise<{ readonly uri: string; drop(): Promise<void> }> {
+  const name = `jwt_login_test_${randomBytes(6).toString('hex')}`;
+  const { adminUri } = await (server ??= startServer());
+  await admin((client) => client.query(`CREATE DATABASE ${name}`));
+  created.push(name);
+  return {
+    uri: withDatabase(adminUri, name),
+    drop: async () => {
+      await admin((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+      created.splice(created.indexOf(name), 1);
+    },
+  };
+}
+
 /** Root hook: drop what suites left and stop the embedded server once every suite is done. */
 export async function stopTestServer(): Promise<void> {
   if (!server) return;

@@ -15,6 +15,8 @@ import { FlexibleRateLimits } from '../../src/infrastructure/security/flexible-r
 import { HmacOpaqueTokens } from '../../src/infrastructure/security/hmac-opaque-tokens.js';
 import { JwtTokenSigner } from '../../src/infrastructure/security/jwt-token-signer.js';
 import { ZxcvbnCommonPasswords } from '../../src/infrastructure/security/zxcvbn-common-passwords.js';
+import { PraetorianTokenVerifier } from '../../src/infrastructure/security/praetorian-token-verifier.js';
+import { InMemoryTokenBlacklist } from '../fakes/in-memory-token-blacklist.js';
 import { FakePasswordHasher } from '../fakes/fake-password-hasher.js';
 import { InMemoryAccountStore } from '../fakes/in-memory-account-store.js';
 import { AccountMails } from '../../src/application/services/account-mails.js';
@@ -46,9 +48,12 @@ export const RATE_LIMITS = {
  * so tests can arrange state and read it back. Lifespans default to the service's own: 15 minutes and 30 days; the
  * refresh-token reuse grace to 10 seconds.
  */
-export function fakeServices(lifespans = { accessSeconds: 900, refreshSeconds: 30 * 86400, graceSeconds: 10 }) {
+export function fakeServices(
+  lifespans = { accessSeconds: 900, refreshSeconds: 30 * 86400, graceSeconds: 10 },
+  options: { readonly legacyTokens?: boolean } = {},
+) {
   const users = new InMemoryUserRepository();
-  const sessions = new InMemorySessionRepository();
+  const sessions = new InMemorySessionRepository(users);
   const hasher = new FakePasswordHasher();
   const clock = new FixedClock();
   const ids = new SequentialIdGenerator();
@@ -70,6 +75,10 @@ export function fakeServices(lifespans = { accessSeconds: 900, refreshSeconds: 3
     resetSeconds: 3600,
   });
   const registration = { registration: 'open' as const, emailConfirmation: 'off' as const };
+  const blacklist = new InMemoryTokenBlacklist();
+  const legacy = options.legacyTokens
+    ? { verifier: new PraetorianTokenVerifier(UNIT_SECRET), blacklist, sessions, ids }
+    : undefined;
   return {
     users,
     sessions,
@@ -139,10 +148,11 @@ export function fakeServices(lifespans = { accessSeconds: 900, refreshSeconds: 3
       lifespans.graceSeconds,
       events,
     ),
-    refreshAccessToken: new RefreshAccessToken(signer, accessState, tokens, rateLimits, logger),
-    verifyAccessToken: new VerifyAccessToken(signer, accessState, clock),
+    blacklist,
+    refreshAccessToken: new RefreshAccessToken(signer, accessState, tokens, rateLimits, logger, legacy),
+    verifyAccessToken: new VerifyAccessToken(signer, accessState, clock, legacy),
     getSecret: new GetSecret(),
-    logout: new Logout(sessions, clock, logger, events),
+    logout: new Logout(sessions, blacklist, clock, logger, events),
     listUsers: new ListUsers(users),
     updateUser: new UpdateUser(users, sessions, clock, logger, events),
   };

@@ -27,6 +27,10 @@ export function testEnvironment(databaseUri: string, env: Record<string, string>
     PURGE_INTERVAL: 'off',
     // Many instances run at once: the metrics suite serves them on a port of its own.
     METRICS_PORT: 'off',
+    // A loaded machine hashes slowly: requests wait for a hashing slot rather than being shed with 503 (the suites
+    // that test shedding set their own queue).
+    HASH_QUEUE_DEPTH: '10000',
+    HASH_QUEUE_MAX_WAIT: '60s',
     ...env,
   };
 }

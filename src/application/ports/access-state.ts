@@ -34,4 +34,6 @@ export const AccessState: ServiceToken<AccessState> = serviceToken('AccessState'
 export interface AccessState {
   /** @throws when the state cannot be read (database unavailable); never answers from memory it cannot trust. */
   lookup(userId: UserId, sessionId: string): Promise<AccessSnapshot>;
+  /** The user alone, for a token that names no session (a flask-praetorian one). @throws as {@link lookup} does. */
+  lookupUser(userId: UserId): Promise<UserAccess | null>;
 }

@@ -4,9 +4,15 @@ export interface PasswordHasher {
   /** @returns a self-describing hash (algorithm, parameters, salt) of the normalized password. */
   hash(password: string): Promise<string>;
   /**
-   * @returns true when `password` matches `hash`; false when it does not or when `hash` is not a hash this hasher reads.
+   * @param password the normalized password, what {@link hash} is given.
+   * @param asTyped the password as the user typed it, before normalization: what a legacy hash (flask-praetorian's
+   *   passlib) was made of. Defaults to `password`.
+   * @returns true when the password matches `hash`; false when it does not or when `hash` is not a hash this hasher
+   *   reads.
    */
-  verify(hash: string, password: string): Promise<boolean>;
+  verify(hash: string, password: string, asTyped?: string): Promise<boolean>;
+  /** @returns whether `hash` is in a format this hasher reads; verifying a password against another never matches. */
+  recognizes(hash: string): boolean;
   /** @returns true when `hash` was made with other (weaker) parameters than the current ones. */
   needsRehash(hash: string): boolean;
   /**

@@ -24,11 +24,29 @@ export interface RotationRequest {
   readonly graceMs: number;
 }
 
+/** A user's password hash replaced at login (a legacy or weaker hash rehashed with the current parameters). */
+export interface PasswordUpgrade {
+  /** The hash the login verified. */
+  readonly from: string;
+  /** Its replacement. */
+  readonly to: string;
+}
+
 export const SessionRepository: ServiceToken<SessionRepository> = serviceToken('SessionRepository');
 /** Sessions and their refresh tokens, of which only SHA-256 hashes are stored. */
 export interface SessionRepository {
-  /** Stores a new session with its first refresh token. */
-  start(session: Session, firstTokenHash: string): Promise<void>;
+  /**
+   * Stores a new session with its first refresh token and, with `passwordUpgrade`, replaces the user's password hash
+   * in the same transaction: a login never starts a session without its upgrade, nor upgrades without its session.
+   * The hash is replaced only while it is still `from`, so an upgrade never overwrites a hash changed meanwhile (by a
+   * concurrent login's own upgrade, or an administrator).
+   */
+  start(session: Session, firstTokenHash: string, passwordUpgrade?: PasswordUpgrade): Promise<void>;
+  /**
+   * Stores `session` unless a session with its id is there already (a refresh token family of its own is not started).
+   * @returns the session as stored: `session`, or the one that was there (revoked, perhaps).
+   */
+  adopt(session: Session): Promise<Session>;
   /**
    * Spends a refresh token atomically: concurrent calls for one token are serialized (row lock in one transaction),
    * so exactly one of them rotates and the others see it spent.

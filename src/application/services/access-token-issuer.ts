@@ -34,7 +34,10 @@ export class AccessTokenIssuer {
   }
 
   /** A praetorian refresh: keeps the token id, the session and the refresh deadline; reads the roles anew. */
-  reissue(user: Pick<User, 'id' | 'roles'>, previous: AccessClaims): IssuedAccessToken {
+  reissue(
+    user: Pick<User, 'id' | 'roles'>,
+    previous: Pick<AccessClaims, 'tokenId' | 'sessionId' | 'refreshableUntil'>,
+  ): IssuedAccessToken {
     return this.sign(user, previous);
   }
 

@@ -1,4 +1,10 @@
-import { type AccessSnapshot, type AccessState, sessionAccessOf, userAccessOf } from '../ports/access-state.js';
+import {
+  type AccessSnapshot,
+  type AccessState,
+  type UserAccess,
+  sessionAccessOf,
+  userAccessOf,
+} from '../ports/access-state.js';
 import type { SessionRepository } from '../ports/session-repository.js';
 import type { UserRepository } from '../ports/user-repository.js';
 import type { UserId } from '../../domain/user.js';
@@ -13,5 +19,10 @@ export class RepositoryAccessState implements AccessState {
   async lookup(userId: UserId, sessionId: string): Promise<AccessSnapshot> {
     const [user, session] = await Promise.all([this.users.findById(userId), this.sessions.findById(sessionId)]);
     return { user: user && userAccessOf(user), session: session && sessionAccessOf(session) };
+  }
+
+  async lookupUser(userId: UserId): Promise<UserAccess | null> {
+    const user = await this.users.findById(userId);
+    return user && userAccessOf(user);
   }
 }

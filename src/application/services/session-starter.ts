@@ -1,7 +1,7 @@
 import type { Clock } from '../ports/clock.js';
 import type { IdGenerator } from '../ports/id-generator.js';
 import type { OpaqueTokens } from '../ports/opaque-tokens.js';
-import type { SessionRepository } from '../ports/session-repository.js';
+import type { PasswordUpgrade, SessionRepository } from '../ports/session-repository.js';
 import type { AccessTokenIssuer, IssuedAccessToken } from './access-token-issuer.js';
 import type { User } from '../../domain/user.js';
 
@@ -28,8 +28,11 @@ export class SessionStarter {
     private readonly refreshSeconds: number,
   ) {}
 
-  /** @param origin where the session starts from, shown to the user in the list of their sessions. */
-  async start(user: User, origin: SessionOrigin = {}): Promise<IssuedTokens> {
+  /**
+   * @param origin where the session starts from, shown to the user in the list of their sessions.
+   * @param passwordUpgrade the user's new password hash, written in the same transaction as the session.
+   */
+  async start(user: User, origin: SessionOrigin = {}, passwordUpgrade?: PasswordUpgrade): Promise<IssuedTokens> {
     const now = this.clock.now();
     const session = {
       id: this.ids.sessionId(),
@@ -41,7 +44,7 @@ export class SessionStarter {
       userAgent: origin.userAgent === undefined ? null : origin.userAgent.slice(0, MAX_USER_AGENT_LENGTH),
     };
     const refreshToken = this.opaqueTokens.generate();
-    await this.sessions.start(session, this.opaqueTokens.digest(refreshToken));
+    await this.sessions.start(session, this.opaqueTokens.digest(refreshToken), passwordUpgrade);
     return { ...this.accessTokens.issue(user, session), refreshToken };
   }
 }

@@ -72,9 +72,16 @@ export class Authenticate {
     };
     const user = await orAbandon(() => this.users.findByUsername(input.username));
     const hash = user?.passwordHash ?? (await this.hasher.dummyHash());
-    const matches = await orAbandon(() => this.hasher.verify(hash, password));
+    const matches = await orAbandon(() => this.hasher.verify(hash, password, input.password));
     if (!user || !matches) {
       await attempt.failed();
+      if (user && !this.hasher.recognizes(user.passwordHash)) {
+        // A corrupt row, or a scheme nobody told us of: it matches no password. The hash itself is never logged.
+        log.warn('stored password hash unreadable: the user cannot log in', {
+          event: 'password_hash_unreadable',
+          user_id: user.id,
+        });
+      }
       log.warn('login failed', {
         event: 'login_failure',
         outcome: 'failure',
@@ -97,11 +104,13 @@ export class Authenticate {
       return fail({ code: 'InactiveUser' });
     }
     const issued = await orAbandon(async () => {
-      if (this.hasher.needsRehash(user.passwordHash)) {
-        await this.users.updatePasswordHash(user.id, await this.hasher.hash(password));
-        log.info('password hash upgraded', { event: 'password_rehashed', user_id: user.id });
-      }
-      return this.sessions.start(user, { client: input.client, userAgent: input.userAgent });
+      // A legacy (flask-praetorian) or weaker hash is replaced in the same transaction as the session starts.
+      const upgrade = this.hasher.needsRehash(user.passwordHash)
+        ? { from: user.passwordHash, to: await this.hasher.hash(password) }
+        : undefined;
+      const started = await this.sessions.start(user, { client: input.client, userAgent: input.userAgent }, upgrade);
+      if (upgrade) log.info('password hash upgraded', { event: 'password_rehashed', user_id: user.id });
+      return started;
     });
     await attempt.succeeded();
     log.info('logged in', {

@@ -80,7 +80,9 @@ export class OwnAccount {
     const password = checkNewPassword(input.newPassword, (candidate) => this.commonPasswords.contains(candidate));
     if (!password.ok) return password;
     const hash = await this.hasher.hash(password.value);
-    if (!(await this.accounts.changePassword(user.id, hash, principal.sessionId, this.clock.now()))) {
+    // A flask-praetorian token (LEGACY_TOKENS) has no session to keep: every session of the user ends.
+    const kept = principal.sessionId ?? '';
+    if (!(await this.accounts.changePassword(user.id, hash, kept, this.clock.now()))) {
       return fail({ code: 'UserNotFound' });
     }
     this.logger.info('password changed', { event: 'password_change', outcome: 'success', user_id: user.id });

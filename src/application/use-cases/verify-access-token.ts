@@ -1,6 +1,7 @@
 import type { Clock } from '../ports/clock.js';
 import type { AccessState } from '../ports/access-state.js';
 import type { TokenSigner } from '../ports/token-signer.js';
+import type { LegacyTokenVerifier, TokenBlacklist } from '../ports/legacy-tokens.js';
 import {
   type ExpiredAccess,
   type InactiveUser,
@@ -21,7 +22,16 @@ export interface Principal {
    */
   readonly roles: readonly string[];
   readonly tokenId: string;
-  readonly sessionId: string;
+  /** The session the token belongs to; null for a flask-praetorian token (`LEGACY_TOKENS`), which names none. */
+  readonly sessionId: string | null;
+  /** Seconds since the epoch: the token's refresh deadline (`rf_exp`). */
+  readonly refreshableUntil: number;
+}
+
+/** What reading flask-praetorian's tokens takes (`LEGACY_TOKENS=praetorian`). */
+export interface LegacyTokens {
+  readonly verifier: LegacyTokenVerifier;
+  readonly blacklist: TokenBlacklist;
 }
 
 export type VerifyAccessTokenError = InvalidToken | ExpiredAccess | InactiveUser | RevokedToken;
@@ -36,11 +46,17 @@ export class VerifyAccessToken {
     private readonly signer: TokenSigner,
     private readonly access: AccessState,
     private readonly clock: Clock,
+    private readonly legacy?: LegacyTokens,
   ) {}
 
   async execute(input: { readonly token: string }): Promise<Result<Principal, VerifyAccessTokenError>> {
-    const verification = this.signer.verify(input.token, Math.floor(this.clock.now() / 1000));
-    if (verification.status === 'invalid') return fail(invalidToken(verification.reason));
+    const now = Math.floor(this.clock.now() / 1000);
+    const verification = this.signer.verify(input.token, now);
+    if (verification.status === 'invalid') {
+      // Only a token the current signer refused is tried as a legacy one: ours never take this branch.
+      const refusal = invalidToken(verification.reason);
+      return this.legacy ? this.legacyPrincipal(this.legacy, input.token, now, refusal) : fail(refusal);
+    }
     if (verification.status === 'expired') return fail({ code: 'ExpiredAccess' });
     const { claims } = verification;
 
@@ -54,6 +70,38 @@ export class VerifyAccessToken {
       roles: claims.roles.filter((role) => held.has(role)),
       tokenId: claims.tokenId,
       sessionId: claims.sessionId,
+      refreshableUntil: claims.refreshableUntil,
+    });
+  }
+
+  /**
+   * A flask-praetorian token: valid until its `exp`, for a user who is still there and active, unless its `jti` was
+   * blacklisted (logged out). It names no session.
+   */
+  private async legacyPrincipal(
+    legacy: LegacyTokens,
+    token: string,
+    now: number,
+    refusal: InvalidToken,
+  ): Promise<Result<Principal, VerifyAccessTokenError>> {
+    const verification = legacy.verifier.verify(token, now);
+    if (verification.status === 'invalid') return fail(refusal);
+    if (verification.status === 'expired') return fail({ code: 'ExpiredAccess' });
+    const { claims } = verification;
+    const [user, blacklisted] = await Promise.all([
+      this.access.lookupUser(claims.userId),
+      legacy.blacklist.isBlacklisted(claims.tokenId),
+    ]);
+    if (!user || !user.isActive) return fail({ code: 'InactiveUser' });
+    if (blacklisted) return fail({ code: 'RevokedToken' });
+    const held = new Set(user.roles);
+    return ok({
+      userId: user.id,
+      username: user.username,
+      roles: claims.roles.filter((role) => held.has(role)),
+      tokenId: claims.tokenId,
+      sessionId: null,
+      refreshableUntil: claims.refreshableUntil,
     });
   }
 }

@@ -163,6 +163,9 @@ const schema = z.object({
   MAIL_RATE_LIMIT_PER_ADDRESS: integer(1, 100000).default('3'),
   MAIL_MAX_ATTEMPTS: integer(1, 100).default('10'),
   MAIL_POLL_INTERVAL: duration('2s').default('2s'),
+  LEGACY_TOKENS: z
+    .enum(['off', 'praetorian', ''], { errorMap: () => ({ message: 'must be off or praetorian' }) })
+    .default('off'),
 });
 
 /** Every environment variable the service reads. */
@@ -252,6 +255,11 @@ export interface Config {
   readonly logstash: { readonly host: string; readonly port: number } | undefined;
   /** `'*'` or an allow-list of exact origins. */
   readonly corsOrigins: '*' | readonly string[];
+  /**
+   * `praetorian`: flask-praetorian's access tokens (signed with `JWT_SECRET`, the Flask app's `SECRET_KEY`) open guarded
+   * routes and refresh into jwt-login tokens, for the cutover from a Flask seed; undefined: refused.
+   */
+  readonly legacyTokens: 'praetorian' | undefined;
 }
 
 /** The configuration once the signing secret is settled: given, or generated for a development run. */
@@ -378,5 +386,6 @@ export function loadConfig(
     logstash:
       c.LOGSTASH_HOST === undefined ? undefined : Object.freeze({ host: c.LOGSTASH_HOST, port: c.LOGSTASH_PORT }),
     corsOrigins: origins.includes('*') ? '*' : Object.freeze(origins),
+    legacyTokens: c.LEGACY_TOKENS === 'praetorian' ? 'praetorian' : undefined,
   });
 }

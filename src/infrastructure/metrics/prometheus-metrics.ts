@@ -125,6 +125,7 @@ export class PrometheusMetrics implements AuthEvents {
       hash: (password) => time('hash', () => hasher.hash(password)),
       verify: (hash, password) => time('verify', () => hasher.verify(hash, password)),
       needsRehash: (hash) => hasher.needsRehash(hash),
+      recognizes: (hash) => hasher.recognizes(hash),
       dummyHash: () => hasher.dummyHash(),
       ensureCapacity: () => hasher.ensureCapacity(),
     };

@@ -86,6 +86,13 @@ export class NotifiedAccessState implements AccessState, ChangeSubscriber {
     return { user, session };
   }
 
+  async lookupUser(userId: UserId): Promise<UserAccess | null> {
+    return this.read(this.users, userId, `u:${userId}`, async () => {
+      const found = await this.userRepository.findById(userId);
+      return found && userAccessOf(found);
+    });
+  }
+
   stats(): AccessCacheStats {
     return {
       listening: this.trusted,

@@ -1,4 +1,4 @@
-import { type DatabasePool, type DatabaseTransactionConnection, sql } from 'slonik';
+import { type DatabasePool, type DatabaseTransactionConnection, type FragmentSqlToken, sql } from 'slonik';
 import { z } from 'zod';
 import type { AccountStore, AccountTokenPurpose, NewAccountToken } from '../../application/ports/account-store.js';
 import type { OutgoingMail } from '../../application/ports/mail.js';
@@ -60,27 +60,22 @@ export class PostgresAccountStore implements AccountStore {
 
   async issueResetByEmail(emailKey: string, token: NewAccountToken, mail: Omit<OutgoingMail, 'to'>): Promise<void> {
     // One statement, the same plan whether or not the address is an active user's: only the rows it writes differ.
-    await this.pool.query(sql.unsafe`
-      WITH target AS (
-        SELECT id, email FROM users WHERE email_key = ${emailKey} AND is_active IS NOT FALSE FOR UPDATE
-      ), dropped AS (
-        UPDATE account_tokens SET spent_at = ${at(token.createdAt)}
-        WHERE purpose = 'reset' AND spent_at IS NULL AND user_id IN (SELECT id FROM target)
-      ), issued AS (
-        INSERT INTO account_tokens (token_hash, user_id, purpose, email, created_at, expires_at)
-        SELECT ${token.hash}, id, 'reset', email, ${at(token.createdAt)}, ${at(token.expiresAt)} FROM target
-        RETURNING email
-      )
-      INSERT INTO mail_outbox (kind, recipient, subject, body)
-      SELECT ${mail.kind}, email, ${mail.subject}, ${mail.text} FROM issued`);
-    this.queued();
+    await this.issueReset(sql.fragment`email_key = ${emailKey} AND is_active IS NOT FALSE`, token, mail);
   }
 
   async issueResetFor(userId: UserId, token: NewAccountToken, mail: Omit<OutgoingMail, 'to'>): Promise<boolean> {
     if (!isRowId(userId)) return false;
-    const sent = await this.pool.anyFirst(sql.type(z.object({ recipient: z.string() }))`
+    return (await this.issueReset(sql.fragment`id = ${userId} AND email IS NOT NULL`, token, mail)) > 0;
+  }
+
+  /**
+   * For the user `target` selects, if any: spends their older reset tokens, stores `token` and queues `mail` to their
+   * stored address. @returns how many mails were queued (0 or 1).
+   */
+  private async issueReset(target: FragmentSqlToken, token: NewAccountToken, mail: Omit<OutgoingMail, 'to'>) {
+    const queued = await this.pool.anyFirst(sql.type(z.object({ id: z.string() }))`
       WITH target AS (
-        SELECT id, email FROM users WHERE id = ${userId} AND email IS NOT NULL FOR UPDATE
+        SELECT id, email FROM users WHERE ${target} FOR UPDATE
       ), dropped AS (
         UPDATE account_tokens SET spent_at = ${at(token.createdAt)}
         WHERE purpose = 'reset' AND spent_at IS NULL AND user_id IN (SELECT id FROM target)
@@ -91,9 +86,9 @@ export class PostgresAccountStore implements AccountStore {
       )
       INSERT INTO mail_outbox (kind, recipient, subject, body)
       SELECT ${mail.kind}, email, ${mail.subject}, ${mail.text} FROM issued
-      RETURNING recipient`);
-    if (sent.length > 0) this.queued();
-    return sent.length > 0;
+      RETURNING id::text AS id`);
+    if (queued.length > 0) this.queued();
+    return queued.length;
   }
 
   async confirm(tokenHash: string, now: number): Promise<User | null> {

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { type DatabasePool, sql } from 'slonik';
+import { type DatabasePool, type FragmentSqlToken, sql } from 'slonik';
 import { z } from 'zod';
 import type { Purgeable, RetentionStore } from '../../application/ports/retention-store.js';
 
@@ -23,40 +23,40 @@ export class PostgresRetentionStore implements RetentionStore {
   async deleteEnded(kind: Purgeable, endedBefore: number, limit: number): Promise<number> {
     const cutoff = at(endedBefore);
     // Spent tokens first: a session's delete then cascades to its one unspent token at most.
-    const query = {
-      'spent refresh tokens': sql.type(deletedRow)`
-        WITH doomed AS (
-          SELECT token_hash FROM refresh_tokens WHERE spent_at < ${cutoff}
-          LIMIT ${limit} FOR UPDATE SKIP LOCKED
-        ), gone AS (
-          DELETE FROM refresh_tokens t USING doomed WHERE t.token_hash = doomed.token_hash RETURNING 1
-        )
-        SELECT count(*)::float8 AS deleted FROM gone`,
-      'ended sessions': sql.type(deletedRow)`
-        WITH doomed AS (
-          SELECT id FROM sessions WHERE expires_at < ${cutoff} OR revoked_at < ${cutoff}
-          LIMIT ${limit} FOR UPDATE SKIP LOCKED
-        ), gone AS (
-          DELETE FROM sessions s USING doomed WHERE s.id = doomed.id RETURNING 1
-        )
-        SELECT count(*)::float8 AS deleted FROM gone`,
-      'ended account tokens': sql.type(deletedRow)`
-        WITH doomed AS (
-          SELECT token_hash FROM account_tokens WHERE expires_at < ${cutoff} OR spent_at < ${cutoff}
-          LIMIT ${limit} FOR UPDATE SKIP LOCKED
-        ), gone AS (
-          DELETE FROM account_tokens t USING doomed WHERE t.token_hash = doomed.token_hash RETURNING 1
-        )
-        SELECT count(*)::float8 AS deleted FROM gone`,
-      'finished mails': sql.type(deletedRow)`
-        WITH doomed AS (
-          SELECT id FROM mail_outbox WHERE coalesce(sent_at, failed_at) < ${cutoff}
-          LIMIT ${limit} FOR UPDATE SKIP LOCKED
-        ), gone AS (
-          DELETE FROM mail_outbox m USING doomed WHERE m.id = doomed.id RETURNING 1
-        )
-        SELECT count(*)::float8 AS deleted FROM gone`,
-    }[kind];
+    const purged: Record<Purgeable, { table: string; key: string; ended: FragmentSqlToken }> = {
+      'spent refresh tokens': { table: 'refresh_tokens', key: 'token_hash', ended: sql.fragment`spent_at < ${cutoff}` },
+      'ended sessions': {
+        table: 'sessions',
+        key: 'id',
+        ended: sql.fragment`expires_at < ${cutoff} OR revoked_at < ${cutoff}`,
+      },
+      'ended account tokens': {
+        table: 'account_tokens',
+        key: 'token_hash',
+        ended: sql.fragment`expires_at < ${cutoff} OR spent_at < ${cutoff}`,
+      },
+      'finished mails': {
+        table: 'mail_outbox',
+        key: 'id',
+        ended: sql.fragment`coalesce(sent_at, failed_at) < ${cutoff}`,
+      },
+      'expired blacklist entries': {
+        table: 'blacklisted_tokens',
+        key: 'jti',
+        ended: sql.fragment`expires_at < ${cutoff}`,
+      },
+    };
+    const { ended } = purged[kind];
+    const table = sql.identifier([purged[kind].table]);
+    const column = sql.identifier([purged[kind].key]);
+    const query = sql.type(deletedRow)`
+      WITH doomed AS (
+        SELECT ${column} AS key FROM ${table} WHERE ${ended}
+        LIMIT ${limit} FOR UPDATE SKIP LOCKED
+      ), gone AS (
+        DELETE FROM ${table} t USING doomed WHERE t.${column} = doomed.key RETURNING 1
+      )
+      SELECT count(*)::float8 AS deleted FROM gone`;
     return await this.pool.oneFirst(query);
   }
 

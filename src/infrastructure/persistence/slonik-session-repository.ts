@@ -1,6 +1,7 @@
 import { type DatabasePool, sql } from 'slonik';
 import { z } from 'zod';
 import type {
+  PasswordUpgrade,
   RotationOutcome,
   RotationRequest,
   SessionRepository,
@@ -58,8 +59,13 @@ export class SlonikSessionRepository implements SessionRepository {
     private readonly changed: (payload: string) => void = () => undefined,
   ) {}
 
-  async start(session: Session, firstTokenHash: string): Promise<void> {
+  async start(session: Session, firstTokenHash: string, passwordUpgrade?: PasswordUpgrade): Promise<void> {
     await this.pool.transaction(async (transaction) => {
+      if (passwordUpgrade) {
+        await transaction.query(sql.unsafe`
+          UPDATE users SET password = ${passwordUpgrade.to}
+          WHERE id = ${session.userId} AND password = ${passwordUpgrade.from}`);
+      }
       await transaction.query(sql.unsafe`
         INSERT INTO sessions (id, user_id, created_at, expires_at, client_address, user_agent)
         VALUES (${session.id}, ${session.userId}, ${at(session.createdAt)}, ${at(session.expiresAt)},
@@ -68,6 +74,16 @@ export class SlonikSessionRepository implements SessionRepository {
         INSERT INTO refresh_tokens (token_hash, session_id, issued_at)
         VALUES (${firstTokenHash}, ${session.id}, ${at(session.createdAt)})`);
     });
+  }
+
+  async adopt(session: Session): Promise<Session> {
+    await this.pool.query(sql.unsafe`
+      INSERT INTO sessions (id, user_id, created_at, expires_at)
+      VALUES (${session.id}, ${session.userId}, ${at(session.createdAt)}, ${at(session.expiresAt)})
+      ON CONFLICT (id) DO NOTHING`);
+    return toSession(
+      await this.pool.one(sql.type(sessionRow)`SELECT ${SESSION_SELECT} FROM sessions s WHERE s.id = ${session.id}`),
+    );
   }
 
   async rotate(request: RotationRequest): Promise<RotationOutcome> {

@@ -15,6 +15,9 @@ export const ARGON2_DEFAULTS: Argon2Parameters = { memoryCost: 65536, timeCost: 
 /** `$argon2id$v=19$m=65536,t=3,p=4$salt$hash`; npm argon2 0.45 writes the parameters in another order (m, p, t). */
 const PHC_ARGON2ID = /^\$argon2id\$v=19\$([a-z]=\d+(?:,[a-z]=\d+)*)\$/;
 
+/** Any argon2 PHC string: what argon2.verify reads (passlib's argon2 hashes too). */
+const PHC_ARGON2 = /^\$argon2(?:id|i|d)\$(?:v=\d+\$)?[a-z]=\d+(?:,[a-z]=\d+)*\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$/;
+
 /** argon2id hashes in PHC format; hashes with weaker parameters are reported for upgrade. */
 export class Argon2PasswordHasher implements PasswordHasher {
   private dummy: Promise<string> | undefined;
@@ -32,6 +35,10 @@ export class Argon2PasswordHasher implements PasswordHasher {
       // Not a PHC string argon2 can read (corrupt row, another algorithm): it matches no password.
       return false;
     }
+  }
+
+  recognizes(hash: string): boolean {
+    return PHC_ARGON2.test(hash);
   }
 
   /** True for a hash that is not argon2id v1.3 or has a lower memory, time or parallelism cost than configured. */

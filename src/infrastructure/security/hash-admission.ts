@@ -89,8 +89,12 @@ export class AdmittedPasswordHasher implements PasswordHasher {
     return this.admitted(() => this.inner.hash(password));
   }
 
-  verify(hash: string, password: string): Promise<boolean> {
-    return this.admitted(() => this.inner.verify(hash, password));
+  verify(hash: string, password: string, asTyped?: string): Promise<boolean> {
+    return this.admitted(() => this.inner.verify(hash, password, asTyped));
+  }
+
+  recognizes(hash: string): boolean {
+    return this.inner.recognizes(hash);
   }
 
   needsRehash(hash: string): boolean {

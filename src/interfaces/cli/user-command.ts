@@ -2,6 +2,7 @@ import type { CreateUser } from '../../application/use-cases/create-user.js';
 import { type ListUsers, MAX_PAGE_SIZE } from '../../application/use-cases/list-users.js';
 import type { ManageUser } from '../../application/use-cases/own-account.js';
 import type { UpdateUser } from '../../application/use-cases/update-user.js';
+import type { ImportUsersOutput } from '../../application/use-cases/import-users.js';
 import type { DomainError } from '../../domain/errors.js';
 
 export interface UserCommandDependencies {
@@ -11,6 +12,8 @@ export interface UserCommandDependencies {
   readonly manageUser: ManageUser;
   /** The operating-system account running the CLI: the actor of its changes in the audit trail. */
   readonly operator: string;
+  /** Imports a seed's users from the PostgreSQL database at `from`, telling `report` each conflict. */
+  readonly importUsers: (from: string, report: (line: string) => void) => Promise<ImportUsersOutput>;
 }
 
 export interface CommandIo {
@@ -29,6 +32,7 @@ export const USAGE = `usage:
   npm run user -- set-roles <username> <role1,role2>
   npm run user -- reset-password <username> [--password-stdin]   (revokes every session of the user)
   npm run user -- delete <username>                              (the user and their sessions)
+  npm run user -- import --from <postgres url of the Flask seed's database>
   npm run user -- --help
 Passwords are read from stdin (piped, or typed at a hidden prompt), never from the command line.
 It writes to the database of the service: DATABASE_URL, or the embedded PostgreSQL of the service running on
@@ -71,6 +75,7 @@ export async function runUserCommand(
     return EXIT.ok;
   }
   if (command === 'list') return listCommand(args.slice(1), io, deps);
+  if (command === 'import') return importCommand(args.slice(1), io, deps);
   if (!command || !username || username.startsWith('--')) {
     io.err(USAGE);
     return EXIT.usage;
@@ -196,5 +201,31 @@ async function listCommand(args: readonly string[], io: CommandIo, deps: UserCom
   }
   const pages = Math.max(1, Math.ceil(listed.total / MAX_PAGE_SIZE));
   io.out(`${listed.total} user${listed.total === 1 ? '' : 's'} (page ${page} of ${pages})`);
+  return EXIT.ok;
+}
+
+/**
+ * `import --from <url>`: copies a Flask seed's users, keeping ids and hashes; one line per conflict on stderr, the
+ * count on stdout. Exit 0 once every row was looked at (conflicts included), 1 when the source cannot be read.
+ */
+async function importCommand(args: readonly string[], io: CommandIo, deps: UserCommandDependencies): Promise<number> {
+  const from = args[0] === '--from' ? args[1] : args[0]?.startsWith('--from=') ? args[0].slice(7) : undefined;
+  const expected = args[0] === '--from' ? 2 : 1;
+  if (from === undefined || args.length !== expected || !/^postgres(ql)?:\/\//.test(from)) {
+    io.err(`import takes --from <postgres:// URL>\n${USAGE}`);
+    return EXIT.usage;
+  }
+  let counts: ImportUsersOutput;
+  try {
+    counts = await deps.importUsers(from, (line) => io.err(line));
+  } catch (error) {
+    // The URL may hold a password: the message names the failure, not the URL.
+    io.err(`cannot import: ${error instanceof Error ? error.message : String(error)}`);
+    return EXIT.failure;
+  }
+  io.out(
+    `imported ${counts.imported} of ${counts.read} users; ${counts.present} already there, ` +
+      `${counts.skipped} skipped, ${counts.conflicts} conflicts reported`,
+  );
   return EXIT.ok;
 }

@@ -1,5 +1,6 @@
+import { LONE_SURROGATE, LONE_SURROGATE_MESSAGE } from '../../domain/password-policy.js';
 import type { Context } from 'koa';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { validationError } from './http-error.js';
 import { requestBody } from './middleware/body-parser.js';
 
@@ -33,3 +34,12 @@ export function queryOf<S extends z.ZodTypeAny>(ctx: Context, schema: S): z.outp
 export function paramsOf<S extends z.ZodTypeAny>(ctx: Context & { params?: unknown }, schema: S): z.output<S> {
   return parse(schema, ctx.params ?? {});
 }
+
+/**
+ * A string field of well-formed Unicode (credentials at login too, so that a lone surrogate never stands for U+FFFD),
+ * named in the message when it is missing or not a string.
+ */
+export const textField = (field: string) =>
+  z
+    .string({ required_error: `${field} must be a string`, invalid_type_error: `${field} must be a string` })
+    .refine((value) => !LONE_SURROGATE.test(value), LONE_SURROGATE_MESSAGE(field));

@@ -46,6 +46,12 @@ describe('config: loadConfig', () => {
     });
     expect(config.argon2).to.deep.equal({ memoryCost: 65536, timeCost: 3, parallelism: 4 });
     expect(config.purge).to.deep.equal({ retentionMs: 7 * 86_400_000, intervalMs: 600_000, batchSize: 1000 });
+    expect(config.legacyTokens, 'flask-praetorian tokens are refused unless asked for').to.equal(undefined);
+  });
+
+  it('reads flask-praetorian tokens only with LEGACY_TOKENS=praetorian', () => {
+    expect(loadConfig({ LEGACY_TOKENS: 'praetorian' }).legacyTokens).to.equal('praetorian');
+    expect(loadConfig({ LEGACY_TOKENS: 'off' }).legacyTokens).to.equal(undefined);
   });
 
   it('turns purging off with PURGE_INTERVAL=off', () => {
@@ -102,6 +108,7 @@ describe('config: loadConfig', () => {
     ['DATABASE_URL', { DATABASE_URL: 'mysql://root:hunter2@db/app', JWT_SECRET: SECRET }],
     ['LOG_LEVEL', { LOG_LEVEL: 'loud' }],
     ['PURGE_INTERVAL', { PURGE_INTERVAL: 'never' }],
+    ['LEGACY_TOKENS', { LEGACY_TOKENS: 'flask' }],
     ['PURGE_AFTER', { PURGE_AFTER: 'off' }],
     ['PURGE_BATCH_SIZE', { PURGE_BATCH_SIZE: '0' }],
     ['CORS_ORIGINS', { CORS_ORIGINS: 'not-an-origin' }],

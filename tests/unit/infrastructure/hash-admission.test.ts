@@ -16,6 +16,9 @@ class GatedHasher implements PasswordHasher {
     await this.gate('verify');
     return true;
   }
+  recognizes(): boolean {
+    return true;
+  }
   needsRehash(): boolean {
     return false;
   }

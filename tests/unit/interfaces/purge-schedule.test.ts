@@ -7,7 +7,13 @@ import { MemoryLogger } from '../../fakes/memory-logger.js';
 const INTERVAL = 600_000;
 const DONE: PurgeResult = {
   ran: true,
-  deleted: { 'spent refresh tokens': 0, 'ended sessions': 0, 'ended account tokens': 0, 'finished mails': 0 },
+  deleted: {
+    'spent refresh tokens': 0,
+    'ended sessions': 0,
+    'ended account tokens': 0,
+    'finished mails': 0,
+    'expired blacklist entries': 0,
+  },
   complete: true,
 };
 

@@ -109,6 +109,7 @@ describe('use cases: accounts and mail over the in-memory fakes (issue 8)', () =
       roles: ['user'],
       tokenId: 'jti',
       sessionId: first.value.claims.sessionId,
+      refreshableUntil: first.value.claims.refreshableUntil,
     };
     const wrong = await s.ownAccount.changePassword({
       principal,

@@ -71,7 +71,7 @@ describe('use case: Authenticate', () => {
 
     expect(result).to.deep.equal({ ok: false, error: { code: 'InvalidCredentials' } });
     expect(verify.callCount).to.equal(1);
-    expect(verify.firstCall.args).to.deep.equal([await s.hasher.dummyHash(), PASSWORD]);
+    expect(verify.firstCall.args).to.deep.equal([await s.hasher.dummyHash(), PASSWORD, PASSWORD]);
   });
 
   it('answers a wrong password with the same InvalidCredentials, after verifying the stored hash', async () => {
@@ -85,7 +85,7 @@ describe('use case: Authenticate', () => {
     expect(wrong).to.deep.equal({ ok: false, error: { code: 'InvalidCredentials' } });
     expect(wrong).to.deep.equal(unknown);
     expect(verify.callCount).to.equal(2);
-    expect(verify.firstCall.args).to.deep.equal([`fake$3$=${PASSWORD}`, 'not the password']);
+    expect(verify.firstCall.args).to.deep.equal([`fake$3$=${PASSWORD}`, 'not the password', 'not the password']);
   });
 
   it('refuses an inactive user with InactiveUser only when the password is right', async () => {
@@ -115,6 +115,35 @@ describe('use case: Authenticate', () => {
     expect(result.ok).to.equal(true);
     expect((await s.users.findById(id))?.passwordHash).to.equal(`fake$3$=${PASSWORD}`);
     expect(s.logger.events('password_rehashed').map((line) => line.fields.user_id)).to.deep.equal([id]);
+  });
+
+  it('writes the upgrade with the session, and never over a hash that changed since it was verified', async () => {
+    const s = fakeServices();
+    const id = await registered(s);
+    await s.users.replace(id, { passwordHash: `fake$1$=${PASSWORD}` });
+    // Another login's upgrade (or an administrator) changes the hash while this login is between verify and commit.
+    const hash = s.hasher.hash.bind(s.hasher);
+    s.hasher.hash = async (password: string) => {
+      await s.users.replace(id, { passwordHash: 'fake$3$=changed-meanwhile' });
+      return hash(password);
+    };
+
+    const result = await s.authenticate.execute({ client: CLIENT, username: 'Alice', password: PASSWORD });
+
+    expect(result.ok).to.equal(true);
+    expect((await s.users.findById(id))?.passwordHash).to.equal('fake$3$=changed-meanwhile');
+  });
+
+  it('answers a stored hash it cannot read as a wrong password, and logs the user without the hash', async () => {
+    const s = fakeServices();
+    const id = await registered(s);
+    await s.users.replace(id, { passwordHash: '$pbkdf2-sha512$corrupt' });
+
+    const result = await s.authenticate.execute({ client: CLIENT, username: 'Alice', password: PASSWORD });
+
+    expect(result).to.deep.equal({ ok: false, error: { code: 'InvalidCredentials' } });
+    expect(s.logger.events('password_hash_unreadable').map((line) => line.fields.user_id)).to.deep.equal([id]);
+    expect(JSON.stringify(s.logger.lines)).to.not.include('corrupt');
   });
 
   it('does not touch a weak hash when the password is wrong', async () => {

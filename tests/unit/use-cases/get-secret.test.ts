@@ -13,6 +13,7 @@ describe('use case: GetSecret', () => {
           roles: ['user'],
           tokenId: 'j',
           sessionId: '00000000-0000-4000-8000-000000000001',
+          refreshableUntil: 2_000_000_000,
         },
       }),
     ).to.deep.equal({ message: 'protected endpoint (allowed usr alice)' });

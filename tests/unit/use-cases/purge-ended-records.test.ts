@@ -49,7 +49,13 @@ describe('use case: PurgeEndedRecords over the in-memory fakes', () => {
 
     expect(result).to.deep.equal({
       ran: true,
-      deleted: { 'spent refresh tokens': 0, 'ended sessions': 5, 'ended account tokens': 0, 'finished mails': 0 },
+      deleted: {
+        'spent refresh tokens': 0,
+        'ended sessions': 5,
+        'ended account tokens': 0,
+        'finished mails': 0,
+        'expired blacklist entries': 0,
+      },
       complete: true,
     });
     // Batches of 2: 2, 2, then 1 (short: done). A pause after each full batch only.
@@ -82,7 +88,13 @@ describe('use case: PurgeEndedRecords over the in-memory fakes', () => {
     }
     const { purge } = purgeOver(sessions, { batchSize: 10 });
     expect(await purge.execute()).to.deep.include({
-      deleted: { 'spent refresh tokens': 2, 'ended sessions': 0, 'ended account tokens': 0, 'finished mails': 0 },
+      deleted: {
+        'spent refresh tokens': 2,
+        'ended sessions': 0,
+        'ended account tokens': 0,
+        'finished mails': 0,
+        'expired blacklist entries': 0,
+      },
     });
     expect(sessions.storedTokenHashes()).to.deep.equal(['third']);
   });
@@ -101,7 +113,13 @@ describe('use case: PurgeEndedRecords over the in-memory fakes', () => {
     );
     expect(await purge.execute(abort.signal)).to.deep.equal({
       ran: true,
-      deleted: { 'spent refresh tokens': 0, 'ended sessions': 2, 'ended account tokens': 0, 'finished mails': 0 },
+      deleted: {
+        'spent refresh tokens': 0,
+        'ended sessions': 2,
+        'ended account tokens': 0,
+        'finished mails': 0,
+        'expired blacklist entries': 0,
+      },
       complete: false,
     });
   });

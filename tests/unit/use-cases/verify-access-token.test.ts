@@ -45,10 +45,11 @@ describe('use case: VerifyAccessToken', () => {
   it('turns a valid token into the principal of its user', async () => {
     const s = fakeServices();
     const { id, token, tokenId, sessionId } = await login(s);
+    const refreshableUntil = Math.floor(s.clock.now() / 1000) + 30 * 86400;
     s.clock.advanceSeconds(899);
     expect(await s.verifyAccessToken.execute({ token })).to.deep.equal({
       ok: true,
-      value: { userId: id, username: 'Alice', roles: ['user'], tokenId, sessionId },
+      value: { userId: id, username: 'Alice', roles: ['user'], tokenId, sessionId, refreshableUntil },
     });
   });
 

@@ -5,12 +5,11 @@ import type { OwnAccount } from '../../../application/use-cases/own-account.js';
 import type { RequestPasswordReset, ResetPassword } from '../../../application/use-cases/password-reset.js';
 import type { VerifyAccessToken } from '../../../application/use-cases/verify-access-token.js';
 import type { UserView } from '../../../domain/user.js';
-import { LONE_SURROGATE, LONE_SURROGATE_MESSAGE } from '../../../domain/password-policy.js';
 import type { AppState } from '../state.js';
 import { bearerToken, requireAuth } from '../middleware/require-auth.js';
 import { unwrap } from '../error-response.js';
 import { missingToken } from '../http-error.js';
-import { bodyOf, paramsOf } from '../input.js';
+import { bodyOf, paramsOf, textField } from '../input.js';
 import { clientAddress } from '../client-address.js';
 import { sendTokens, sessionOrigin } from './auth-routes.js';
 
@@ -22,14 +21,12 @@ export interface AccountRoutesDependencies {
   readonly ownAccount: OwnAccount;
 }
 
-const text = (field: string) =>
-  z
-    .string({ required_error: `${field} must be a string`, invalid_type_error: `${field} must be a string` })
-    .refine((value) => !LONE_SURROGATE.test(value), LONE_SURROGATE_MESSAGE(field));
-
-const resetRequest = z.object({ email: text('email') });
-const newPassword = z.object({ password: text('password') });
-const passwordChange = z.object({ current_password: text('current_password'), new_password: text('new_password') });
+const resetRequest = z.object({ email: textField('email') });
+const newPassword = z.object({ password: textField('password') });
+const passwordChange = z.object({
+  current_password: textField('current_password'),
+  new_password: textField('new_password'),
+});
 const sessionParams = z.object({ id: z.string() });
 
 /** A user as they see themselves (and as the admin API shows one user). */

@@ -6,13 +6,13 @@ import type { CreateUser } from '../../../application/use-cases/create-user.js';
 import type { ManageUser } from '../../../application/use-cases/own-account.js';
 import type { RequestPasswordReset } from '../../../application/use-cases/password-reset.js';
 import type { VerifyAccessToken } from '../../../application/use-cases/verify-access-token.js';
-import type { UserView } from '../../../domain/user.js';
 import type { AppState } from '../state.js';
 import { requireAuth } from '../middleware/require-auth.js';
 import { requireRoles } from '../middleware/require-roles.js';
 import { unwrap } from '../error-response.js';
-import { bodyOf, paramsOf, queryOf } from '../input.js';
 import { requestContext } from '../request-context.js';
+import { bodyOf, paramsOf, queryOf, textField } from '../input.js';
+import { userJson } from './account-routes.js';
 
 export interface AdminRoutesDependencies {
   readonly verifyAccessToken: VerifyAccessToken;
@@ -61,22 +61,10 @@ const userChanges = z
     message: 'give roles and/or is_active',
   });
 
-/** A user as the admin API shows it. */
-const userJson = (user: UserView) => ({
-  id: user.id,
-  username: user.username,
-  email: user.email,
-  email_verified: user.emailVerified,
-  roles: user.roles,
-  is_active: user.isActive,
-});
-
-const string = (field: string) =>
-  z.string({ required_error: `${field} must be a string`, invalid_type_error: `${field} must be a string` });
 const newUser = z.object({
-  username: string('username'),
-  password: string('password'),
-  email: string('email').optional(),
+  username: textField('username'),
+  password: textField('password'),
+  email: textField('email').optional(),
   roles: z.array(z.string({ invalid_type_error: ROLES_MESSAGE }), { invalid_type_error: ROLES_MESSAGE }).optional(),
 });
 

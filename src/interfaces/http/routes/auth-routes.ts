@@ -11,10 +11,9 @@ import { requestBody } from '../middleware/body-parser.js';
 import { bearerToken } from '../middleware/require-auth.js';
 import { unwrap } from '../error-response.js';
 import { missingToken, validationError } from '../http-error.js';
-import { bodyOf } from '../input.js';
+import { bodyOf, textField } from '../input.js';
 import { clientAddress } from '../client-address.js';
 import { requestContext } from '../request-context.js';
-import { LONE_SURROGATE, LONE_SURROGATE_MESSAGE } from '../../../domain/password-policy.js';
 
 export interface AuthRoutesDependencies {
   readonly registerUser: RegisterUser;
@@ -23,13 +22,8 @@ export interface AuthRoutesDependencies {
   readonly refreshAccessToken: RefreshAccessToken;
 }
 
-/** A credential: a string of well-formed Unicode (at login too, so that a lone surrogate never stands for U+FFFD). */
-const text = (field: string) =>
-  z
-    .string({ required_error: `${field} must be a string`, invalid_type_error: `${field} must be a string` })
-    .refine((value) => !LONE_SURROGATE.test(value), LONE_SURROGATE_MESSAGE(field));
-const credentials = z.object({ username: text('username'), password: text('password') });
-const registration = credentials.extend({ email: text('email').optional() });
+const credentials = z.object({ username: textField('username'), password: textField('password') });
+const registration = credentials.extend({ email: textField('email').optional() });
 const CREDENTIALS = 'username and password strings';
 
 /** Answers with a login's body, plus `extra` fields (the `user` of a confirmation or reset). */
