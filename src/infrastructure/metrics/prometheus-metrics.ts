@@ -123,7 +123,7 @@ export class PrometheusMetrics implements AuthEvents {
     };
     return {
       hash: (password) => time('hash', () => hasher.hash(password)),
-      verify: (hash, password) => time('verify', () => hasher.verify(hash, password)),
+      verify: (hash, password, asTyped) => time('verify', () => hasher.verify(hash, password, asTyped)),
       needsRehash: (hash) => hasher.needsRehash(hash),
       recognizes: (hash) => hasher.recognizes(hash),
       dummyHash: () => hasher.dummyHash(),
