@@ -21,6 +21,8 @@ WORKDIR /app
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# Served at /api/openapi.json, /api/openapi.yaml and /api/docs (read from beside dist/).
+COPY --from=build /app/docs/openapi.yaml ./docs/openapi.yaml
 # DATA_DIR (./.data) must be writable when no DATABASE_URL is given (embedded PostgreSQL); the code stays root-owned.
 RUN mkdir -p /app/.data && chown node:node /app/.data
 USER node

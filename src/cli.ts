@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from './infrastructure/config/config.js';
+import { ConfigError, loadConfig, loadEnvFile } from './infrastructure/config/config.js';
 import { CreateUser } from './application/use-cases/create-user.js';
 import { UpdateUser } from './application/use-cases/update-user.js';
 import { ListUsers } from './application/use-cases/list-users.js';
@@ -11,11 +11,17 @@ import { ListSigningKeys, RotateSigningKey } from './application/use-cases/rotat
 import { readPassword } from './interfaces/cli/read-password.js';
 import { createBunyanLogger } from './infrastructure/logging/bunyan-logger.js';
 import { resolve } from './composition-root.js';
+import { userInfo } from 'node:os';
 import { startCore } from './service.js';
+import { NoRunningDatabase, hasRunningOwner } from './infrastructure/persistence/embedded-database.js';
+import path from 'node:path';
+
+/** Starts an embedded PostgreSQL on DATA_DIR when no service runs one there (otherwise the CLI refuses). */
+const START_DATABASE = '--start-database';
 
 /**
  * `npm run user -- ...` and `npm run keys -- ...` (`cli.js keys ...`): the admin CLI, on the same database the service
- * uses (its embedded one included).
+ * uses (its embedded one included), which it names before anything else.
  */
 async function cli(args: string[]): Promise<number> {
   // Help needs no configuration and no database.
@@ -30,6 +36,7 @@ async function cli(args: string[]): Promise<number> {
   }
   let config;
   try {
+    loadEnvFile();
     config = loadConfig(process.env);
   } catch (error) {
     if (error instanceof ConfigError) {
@@ -38,8 +45,28 @@ async function cli(args: string[]): Promise<number> {
     }
     throw error;
   }
+  const startDatabase = args.includes(START_DATABASE);
+  const commandArgs = args.filter((arg) => arg !== START_DATABASE);
+  // Before anything is written to DATA_DIR (a development secret): a wrong directory must stay untouched.
+  if (config.databaseUrl === undefined && !startDatabase && !hasRunningOwner(config.dataDir)) {
+    process.stderr.write(`jwt-login: ${new NoRunningDatabase(path.resolve(config.dataDir)).message}\n`);
+    return EXIT.failure;
+  }
   const logging = createBunyanLogger({ name: 'jwt-login-cli', level: 'warn', stdout: process.stderr });
-  const core = await startCore(config, { logger: logging.logger, embedded: 'attach', listen: false });
+  let core;
+  try {
+    core = await startCore(config, {
+      logger: logging.logger,
+      embedded: startDatabase ? 'attach-or-start' : 'attach',
+      listen: false,
+    });
+  } catch (error) {
+    await logging.close();
+    if (!(error instanceof NoRunningDatabase)) throw error;
+    process.stderr.write(`jwt-login: ${error.message}\n`);
+    return EXIT.failure;
+  }
+  process.stderr.write(`jwt-login: using ${core.database}\n`);
   try {
     const io = {
       out: (line: string) => process.stdout.write(`${line}\n`),
@@ -52,7 +79,7 @@ async function cli(args: string[]): Promise<number> {
       });
     }
     return await runUserCommand(
-      args,
+      commandArgs,
       {
         readPassword: () => readPassword(process.stdin, process.stderr),
         ...io,
@@ -60,6 +87,7 @@ async function cli(args: string[]): Promise<number> {
       {
         createUser: resolve(core.container, CreateUser),
         updateUser: resolve(core.container, UpdateUser),
+        operator: operatingSystemUser(),
         listUsers: resolve(core.container, ListUsers),
         manageUser: resolve(core.container, ManageUser),
         importUsers: async (from, report) => {
@@ -75,6 +103,15 @@ async function cli(args: string[]): Promise<number> {
   } finally {
     await core.close();
     await logging.close();
+  }
+}
+
+/** Who runs the CLI, for the audit trail: the account's name, or its uid where it has no name. */
+function operatingSystemUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return `uid ${process.getuid?.() ?? 'unknown'}`;
   }
 }
 

@@ -4,6 +4,7 @@ import type { DatabasePool as SlonikPool } from 'slonik';
 import type pg from 'pg';
 import type Koa from 'koa';
 import { AccessState } from './application/ports/access-state.js';
+import { AuthEvents } from './application/ports/auth-events.js';
 import { AccountStore } from './application/ports/account-store.js';
 import { MailOutbox, MailTransport } from './application/ports/mail.js';
 import { AccountMails } from './application/services/account-mails.js';
@@ -72,6 +73,8 @@ import { FlexibleRateLimits } from './infrastructure/security/flexible-rate-limi
 import { CachingTokenSigner } from './infrastructure/security/caching-token-signer.js';
 import { JwtTokenSigner } from './infrastructure/security/jwt-token-signer.js';
 import { ZxcvbnCommonPasswords } from './infrastructure/security/zxcvbn-common-passwords.js';
+import { loadApiDocsFiles } from './infrastructure/docs/api-docs-files.js';
+import type { PrometheusMetrics } from './infrastructure/metrics/prometheus-metrics.js';
 import { CryptoIdGenerator } from './infrastructure/system/crypto-id-generator.js';
 import { SystemClock } from './infrastructure/system/system-clock.js';
 import { createApp } from './interfaces/http/app.js';
@@ -92,6 +95,8 @@ export interface Runtime {
   readonly clock?: Clock;
   /** The token-signing keys, opened at start. */
   readonly signingKeys: SigningKeys;
+  /** The process's metrics: auth events are counted there, password hashes timed. */
+  readonly metrics: PrometheusMetrics;
 }
 
 export const DatabasePool: ServiceToken<SlonikPool> = serviceToken('DatabasePool');
@@ -137,14 +142,17 @@ export function buildContainer(runtime: Runtime): Container {
   provide(Clock, () => runtime.clock ?? new SystemClock());
   provide(IdGenerator, () => new CryptoIdGenerator());
   provide(CommonPasswords, () => new ZxcvbnCommonPasswords());
+  provide(AuthEvents, () => runtime.metrics);
   // flask-praetorian's passlib hashes are read beside argon2id, and upgraded at the first login; all behind the queue.
   provide(
     PasswordHasher,
     () =>
       new AdmittedPasswordHasher(
-        new PasslibPasswordHasher(
-          new Argon2PasswordHasher(config.argon2),
-          new ShaCryptWorkers(config.hashing.concurrency),
+        runtime.metrics.timed(
+          new PasslibPasswordHasher(
+            new Argon2PasswordHasher(config.argon2),
+            new ShaCryptWorkers(config.hashing.concurrency),
+          ),
         ),
         config.hashing,
       ),
@@ -181,14 +189,20 @@ export function buildContainer(runtime: Runtime): Container {
   provide(
     DeliverMail,
     (get) =>
-      new DeliverMail(get(MailOutbox), get(MailTransport), get(Logger), {
-        from: config.mail.from,
-        batchSize: MAIL_BATCH,
-        leaseMs: MAIL_LEASE_MS,
-        maxAttempts: config.mail.maxAttempts,
-        firstBackoffMs: MAIL_FIRST_BACKOFF_MS,
-        maxBackoffMs: MAIL_MAX_BACKOFF_MS,
-      }),
+      new DeliverMail(
+        get(MailOutbox),
+        get(MailTransport),
+        get(Logger),
+        {
+          from: config.mail.from,
+          batchSize: MAIL_BATCH,
+          leaseMs: MAIL_LEASE_MS,
+          maxAttempts: config.mail.maxAttempts,
+          firstBackoffMs: MAIL_FIRST_BACKOFF_MS,
+          maxBackoffMs: MAIL_MAX_BACKOFF_MS,
+        },
+        get(AuthEvents),
+      ),
   );
   provide(MailSchedule, (get) => new MailSchedule(get(DeliverMail), get(Logger), config.mail.pollMs, MAIL_BATCH));
   provide(
@@ -243,6 +257,7 @@ export function buildContainer(runtime: Runtime): Container {
         get(OpaqueTokens),
         get(Clock),
         { registration: config.registration, emailConfirmation: config.emailConfirmation },
+        get(AuthEvents),
       ),
   );
   provide(
@@ -272,6 +287,7 @@ export function buildContainer(runtime: Runtime): Container {
         get(SessionStarter),
         get(Clock),
         get(Logger),
+        get(AuthEvents),
       ),
   );
   provide(
@@ -303,7 +319,14 @@ export function buildContainer(runtime: Runtime): Container {
   provide(
     Authenticate,
     (get) =>
-      new Authenticate(get(UserRepository), get(PasswordHasher), get(SessionStarter), get(RateLimits), get(Logger)),
+      new Authenticate(
+        get(UserRepository),
+        get(PasswordHasher),
+        get(SessionStarter),
+        get(RateLimits),
+        get(Logger),
+        get(AuthEvents),
+      ),
   );
   provide(
     RotateRefreshToken,
@@ -317,6 +340,7 @@ export function buildContainer(runtime: Runtime): Container {
         get(RateLimits),
         get(Logger),
         config.refreshReuseGraceSeconds,
+        get(AuthEvents),
       ),
   );
   provide(TokenBlacklist, (get) => {
@@ -366,7 +390,10 @@ export function buildContainer(runtime: Runtime): Container {
       }),
   );
   provide(ListSigningKeys, (get) => new ListSigningKeys(get(SigningKeyStore), get(Clock)));
-  provide(Logout, (get) => new Logout(get(SessionRepository), get(TokenBlacklist), get(Clock), get(Logger)));
+  provide(
+    Logout,
+    (get) => new Logout(get(SessionRepository), get(TokenBlacklist), get(Clock), get(Logger), get(AuthEvents)),
+  );
   provide(
     PurgeEndedRecords,
     (get) =>
@@ -381,7 +408,10 @@ export function buildContainer(runtime: Runtime): Container {
   provide(ListUsers, (get) => new ListUsers(get(UserRepository)));
   provide(UserImportTarget, (get) => new SlonikUserImportTarget(get(DatabasePool)));
   provide(ImportUsers, (get) => new ImportUsers(get(UserImportTarget), get(Logger)));
-  provide(UpdateUser, (get) => new UpdateUser(get(UserRepository), get(SessionRepository), get(Clock), get(Logger)));
+  provide(
+    UpdateUser,
+    (get) => new UpdateUser(get(UserRepository), get(SessionRepository), get(Clock), get(Logger), get(AuthEvents)),
+  );
   return container;
 }
 
@@ -389,7 +419,12 @@ export function buildContainer(runtime: Runtime): Container {
  * The HTTP application over a wired container.
  * @param accepting false once the process is shutting down, so `/api/ready` turns 503 while in-flight requests finish.
  */
-export function buildApp(container: Container, config: ServiceConfig, accepting: () => boolean): Koa<AppState> {
+export function buildApp(
+  container: Container,
+  config: ServiceConfig,
+  accepting: () => boolean,
+  metrics: PrometheusMetrics,
+): Koa<AppState> {
   const pool = resolve(container, DatabasePool);
   return createApp({
     registerUser: container.get(RegisterUser),
@@ -413,6 +448,8 @@ export function buildApp(container: Container, config: ServiceConfig, accepting:
     clock: resolve(container, Clock),
     discovery: { issuer: config.jwtIssuer, jwksMaxAgeSeconds: config.signing.jwksMaxAgeSeconds },
     logger: resolve(container, Logger),
+    metrics,
+    docs: loadApiDocsFiles(),
     isReady: async () => accepting() && (await pingDatabase(pool)),
     isUnavailableError: isDatabaseUnavailable,
     options: { bodyLimit: config.bodyLimit, corsOrigins: config.corsOrigins, trustProxy: config.trustProxy },

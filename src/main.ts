@@ -1,5 +1,5 @@
 import cluster from 'node:cluster';
-import { ConfigError, type Config, loadConfig } from './infrastructure/config/config.js';
+import { ConfigError, type Config, loadConfig, loadEnvFile } from './infrastructure/config/config.js';
 import { type RunningService, startService } from './service.js';
 import { supervise } from './supervisor.js';
 
@@ -8,6 +8,7 @@ const DRAIN_DEADLINE_MS = 15_000;
 
 function configOrExit(): Config {
   try {
+    loadEnvFile();
     return loadConfig(process.env);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;

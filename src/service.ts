@@ -1,8 +1,11 @@
+import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Container } from 'inversify';
 import pg from 'pg';
+import { AggregatorRegistry } from 'prom-client';
 import type { Clock } from './application/ports/clock.js';
 import { type Logger } from './application/ports/logger.js';
 import { PasswordHasher } from './application/ports/password-hasher.js';
@@ -19,11 +22,16 @@ import { PostgresChangeFeed } from './infrastructure/persistence/change-feed.js'
 import { SigningKeyReloader, openSigningKeys } from './infrastructure/persistence/signing-keys.js';
 import { migrate } from './infrastructure/persistence/migrator.js';
 import { rekeyUsernames } from './infrastructure/persistence/username-keys.js';
-import { QUERY_TIMEOUT_MS, createDatabasePool } from './infrastructure/persistence/pool.js';
+import { QUERY_TIMEOUT_MS, createDatabasePool, describeDatabaseUrl } from './infrastructure/persistence/pool.js';
 import { createHttpServer } from './interfaces/http/server.js';
 import { PurgeSchedule } from './interfaces/jobs/purge-schedule.js';
 import { MailSchedule } from './interfaces/jobs/mail-schedule.js';
 import { PurgeEndedRecords } from './application/use-cases/purge-ended-records.js';
+import { AccessState } from './application/ports/access-state.js';
+import { PrometheusMetrics } from './infrastructure/metrics/prometheus-metrics.js';
+import { AdmittedPasswordHasher } from './infrastructure/security/hash-admission.js';
+import { NotifiedAccessState } from './infrastructure/persistence/notified-access-state.js';
+import { type MetricsServer, startMetricsServer } from './interfaces/metrics/metrics-server.js';
 import { API_HEADERS, helmetHeaders } from './interfaces/http/middleware/security-headers.js';
 
 /** What a caller may replace in the service it starts (tests, the bench, the CLI). */
@@ -35,10 +43,11 @@ export interface ServiceOverrides {
   /** Replaces the system clock. */
   readonly clock?: Clock;
   /**
-   * With the embedded database: `start` runs it (the service), `attach` uses the one a running service owns and
-   * starts one only when none runs (the admin CLI). Default `start`.
+   * With the embedded database: `start` runs it (the service); `attach` uses the one a running service owns and fails
+   * with `NoRunningDatabase` when none runs; `attach-or-start` starts one then (the admin CLI, as asked). Default
+   * `start`.
    */
-  readonly embedded?: 'start' | 'attach';
+  readonly embedded?: 'start' | 'attach' | 'attach-or-start';
   /** Listen for change notifications (guarded requests served from memory). Default true; the CLI needs none. */
   readonly listen?: boolean;
 }
@@ -50,6 +59,9 @@ export interface Core {
   readonly logger: Logger;
   /** Undefined when started with `listen: false`. */
   readonly changeFeed: PostgresChangeFeed | undefined;
+  readonly metrics: PrometheusMetrics;
+  /** Which database this is, for a person: an embedded one (whose, where) or the server of DATABASE_URL. */
+  readonly database: string;
   /** Closes the pools, stops an embedded PostgreSQL this process started, closes logging. Never throws. */
   close(): Promise<void>;
 }
@@ -70,6 +82,7 @@ export async function startCore(given: Config, overrides: ServiceOverrides = {})
       ? createBunyanLogger({
           name: 'jwt-login',
           level: given.logLevel,
+          format: given.logFormat,
           logstash: given.logstash,
           ...(overrides.stdout === undefined ? {} : { stdout: overrides.stdout }),
         })
@@ -94,16 +107,30 @@ export async function startCore(given: Config, overrides: ServiceOverrides = {})
       );
     }
     let connectionUri = given.databaseUrl;
+    let database =
+      connectionUri === undefined ? '' : `PostgreSQL at ${describeDatabaseUrl(connectionUri)} (DATABASE_URL)`;
     if (connectionUri === undefined) {
       const options = {
         directory: given.dataDir,
         onLog: (line: string) => logger.debug('embedded postgres', { line: line.trim() }),
+        onRelocated: (what: string, where: string) =>
+          logger.warn(`as root, PostgreSQL runs its ${what} from ${where}: the postgres user cannot reach them here`, {
+            relocated: what,
+            path: where,
+          }),
       };
+      const mode = overrides.embedded ?? 'start';
       const embedded: EmbeddedDatabase =
-        overrides.embedded === 'attach' ? await openEmbeddedDatabase(options) : await startEmbeddedDatabase(options);
+        mode === 'start'
+          ? await startEmbeddedDatabase(options)
+          : await openEmbeddedDatabase({ ...options, startIfNone: mode === 'attach-or-start' });
       cleanup.push(['embedded PostgreSQL', () => embedded.stop()]);
       connectionUri = embedded.connectionUri;
-      logger.info('embedded PostgreSQL started', { data_dir: given.dataDir });
+      const directory = path.resolve(given.dataDir);
+      database = embedded.attached
+        ? `the embedded PostgreSQL of the service running on DATA_DIR ${directory} (${describeDatabaseUrl(connectionUri)})`
+        : `an embedded PostgreSQL started on DATA_DIR ${directory} (${describeDatabaseUrl(connectionUri)})`;
+      if (!embedded.attached) logger.info('embedded PostgreSQL started', { data_dir: given.dataDir });
     }
 
     // Advisory locks and LISTEN need a session: the direct URL when the main one goes through a pooler.
@@ -153,6 +180,7 @@ export async function startCore(given: Config, overrides: ServiceOverrides = {})
       }
     }
 
+    const metrics = new PrometheusMetrics();
     const container = buildContainer({
       config,
       pool,
@@ -160,13 +188,44 @@ export async function startCore(given: Config, overrides: ServiceOverrides = {})
       rateLimitPool,
       logger,
       signingKeys,
+      metrics,
       ...(changeFeed === undefined ? {} : { changeFeed }),
       ...(overrides.clock === undefined ? {} : { clock: overrides.clock }),
     });
     // The dummy hash that unknown-user logins verify against, made now with the current parameters, so the first such
     // login costs what any wrong password costs.
-    await resolve(container, PasswordHasher).dummyHash();
-    return { config, container, logger, changeFeed, close };
+    const hasher = resolve(container, PasswordHasher);
+    await hasher.dummyHash();
+    const accessState = resolve(container, AccessState);
+    metrics.watch({
+      ...(hasher instanceof AdmittedPasswordHasher ? { hashing: () => hasher.stats() } : {}),
+      pools: {
+        main: () => {
+          const state = pool.state();
+          return {
+            total: state.acquiredConnections + state.idleConnections,
+            idle: state.idleConnections,
+            waiting: state.waitingClients,
+          };
+        },
+        rate_limit: () => ({
+          total: rateLimitPool.totalCount,
+          idle: rateLimitPool.idleCount,
+          waiting: rateLimitPool.waitingCount,
+        }),
+      },
+      ...(accessState instanceof NotifiedAccessState ? { accessCache: () => accessState.stats() } : {}),
+      ...(changeFeed === undefined ? {} : { listening: () => changeFeed.listening }),
+      ...(logging === undefined
+        ? {}
+        : {
+            logging: () => ({
+              ...(logging.logstashStats() === undefined ? {} : { logstash: logging.logstashStats()! }),
+              stdoutDropped: logging.stdoutDropped(),
+            }),
+          }),
+    });
+    return { config, container, logger, changeFeed, metrics, database, close };
   } catch (error) {
     await close();
     throw error;
@@ -181,6 +240,9 @@ export interface RunningService {
   readonly config: ServiceConfig;
   readonly logger: Logger;
   readonly changeFeed: PostgresChangeFeed | undefined;
+  readonly metrics: PrometheusMetrics;
+  /** The Prometheus endpoint of this process; undefined with `METRICS_PORT=off` or in a cluster worker. */
+  readonly metricsUrl: string | undefined;
   /**
    * Stops taking requests: `/api/ready` turns 503 and the listener closes; answers given from then on close their
    * connection, so keep-alive clients cannot hold the stop open. In-flight requests get `drainMs` to finish, then every
@@ -214,9 +276,9 @@ function defaultMaxConnections(config: ServiceConfig): number {
 /** The one boot path: {@link startCore}, then the HTTP API on `config.host:config.port`. */
 export async function startService(given: Config, overrides: ServiceOverrides = {}): Promise<RunningService> {
   const core = await startCore(given, overrides);
-  const { config, container, logger, changeFeed } = core;
+  const { config, container, logger, changeFeed, metrics } = core;
   let stopping: Promise<void> | undefined;
-  const app = buildApp(container, config, () => stopping === undefined);
+  const app = buildApp(container, config, () => stopping === undefined, metrics);
   const handle = app.callback();
   // Koa answers its own errors; the promise it returns has nothing left to report.
   const http = createHttpServer((request, response) => void handle(request, response), {
@@ -237,7 +299,33 @@ export async function startService(given: Config, overrides: ServiceOverrides = 
   }
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
-  logger.info('listening', { host: config.host, port: address.port });
+  let metricsServer: MetricsServer | undefined;
+  if (config.metrics !== undefined) {
+    if (cluster.isWorker) {
+      // The supervisor serves /metrics for every worker, summing what each answers (prom-client's cluster protocol).
+      AggregatorRegistry.setRegistries([metrics.registry]);
+      new AggregatorRegistry();
+    } else {
+      try {
+        metricsServer = await startMetricsServer(config.metrics.host, config.metrics.port, async () => ({
+          contentType: metrics.registry.contentType,
+          body: await metrics.registry.metrics(),
+        }));
+      } catch (error) {
+        await http.stop(0);
+        await core.close();
+        throw new Error(
+          `cannot serve metrics on ${config.metrics.host}:${config.metrics.port} (METRICS_PORT): ${String(error)}`,
+          { cause: error },
+        );
+      }
+    }
+  }
+  logger.info('listening', {
+    host: config.host,
+    port: address.port,
+    ...(metricsServer === undefined ? {} : { metrics: metricsServer.url }),
+  });
   const purge =
     config.purge.intervalMs === undefined
       ? undefined
@@ -253,7 +341,7 @@ export async function startService(given: Config, overrides: ServiceOverrides = 
   );
 
   const stop = async (drainMs: number): Promise<void> => {
-    await Promise.all([http.stop(drainMs), purge?.stop(), mail.stop()]);
+    await Promise.all([http.stop(drainMs), purge?.stop(), mail.stop(), metricsServer?.close()]);
     await core.close();
   };
 
@@ -264,6 +352,8 @@ export async function startService(given: Config, overrides: ServiceOverrides = 
     config,
     logger,
     changeFeed,
+    metrics,
+    metricsUrl: metricsServer?.url,
     stop: (options = {}) => (stopping ??= stop(options.drainMs ?? DEFAULT_DRAIN_MS)),
   };
 }

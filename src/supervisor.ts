@@ -1,8 +1,12 @@
-import cluster, { type Worker } from 'node:cluster';
+import cluster, { type Address, type Worker } from 'node:cluster';
+import path from 'node:path';
+import { AggregatorRegistry } from 'prom-client';
 import type { Config } from './infrastructure/config/config.js';
 import { settleSecret } from './infrastructure/config/dev-secret.js';
 import { createBunyanLogger } from './infrastructure/logging/bunyan-logger.js';
 import { type EmbeddedDatabase, startEmbeddedDatabase } from './infrastructure/persistence/embedded-database.js';
+import { type MetricsServer, startMetricsServer } from './interfaces/metrics/metrics-server.js';
+import { describeDatabaseUrl } from './infrastructure/persistence/pool.js';
 
 /** Threads for work other than hashing (log writes, DNS, file reads), so that none of it waits behind a hash. */
 const THREADPOOL_HEADROOM = 2;
@@ -24,6 +28,34 @@ export function threadpoolSize(config: Config): number {
 }
 
 /**
+ * The one line `npm start` prints for a person once it serves (on stderr, so stdout stays log lines): where the API
+ * is, where its data and its development secret live, where the metrics are.
+ */
+export function startLine(
+  config: Config,
+  address: Pick<Address, 'port'>,
+  where: {
+    readonly database: string | undefined;
+    readonly devSecretFile: string | undefined;
+    readonly metricsUrl: string | undefined;
+  },
+): string {
+  const host = ['0.0.0.0', '::'].includes(config.host) ? 'localhost' : config.host;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+  const parts = [
+    `jwt-login: serving ${url}/api/ (docs ${url}/api/docs)`,
+    where.database === undefined
+      ? `database ${config.databaseUrl === undefined ? 'unknown' : describeDatabaseUrl(config.databaseUrl)}`
+      : `data in ${where.database} (embedded PostgreSQL)`,
+    where.devSecretFile === undefined
+      ? 'JWT_SECRET from the environment'
+      : `development JWT secret in ${where.devSecretFile}`,
+    where.metricsUrl === undefined ? 'metrics off' : `metrics ${where.metricsUrl}`,
+  ];
+  return parts.join('; ');
+}
+
+/**
  * The process `npm start` runs: it owns what there is one of (the embedded PostgreSQL and its data directory, the
  * development secret) and forks `config.workers` server processes sharing the port (node:cluster), each sized and
  * configured for its share of the machine. It restarts a worker that crashes, and on SIGTERM or SIGINT lets every
@@ -31,9 +63,16 @@ export function threadpoolSize(config: Config): number {
  * forces the exit.
  */
 export async function supervise(given: Config, environment: NodeJS.ProcessEnv): Promise<void> {
-  const logging = createBunyanLogger({ name: 'jwt-login', level: given.logLevel, logstash: given.logstash });
+  const logging = createBunyanLogger({
+    name: 'jwt-login',
+    level: given.logLevel,
+    format: given.logFormat,
+    logstash: given.logstash,
+  });
   const logger = logging.logger.child({ role: 'supervisor' });
   let embedded: EmbeddedDatabase | undefined;
+  let metricsServer: MetricsServer | undefined;
+  let devSecretFile: string | undefined;
   const workerEnv: Record<string, string> = {
     UV_THREADPOOL_SIZE: environment.UV_THREADPOOL_SIZE ?? String(threadpoolSize(given)),
   };
@@ -46,17 +85,35 @@ export async function supervise(given: Config, environment: NodeJS.ProcessEnv): 
         { created: devSecret.created },
       );
       workerEnv.JWT_SECRET = config.jwtSecret;
+      devSecretFile = path.resolve(given.dataDir, 'jwt-secret');
     }
     if (given.databaseUrl === undefined) {
       embedded = await startEmbeddedDatabase({
         directory: given.dataDir,
         onLog: (line) => logger.debug('embedded postgres', { line: line.trim() }),
+        onRelocated: (what, where) =>
+          logger.warn(`as root, PostgreSQL runs its ${what} from ${where}: the postgres user cannot reach them here`, {
+            relocated: what,
+            path: where,
+          }),
       });
       logger.info('embedded PostgreSQL started', { data_dir: given.dataDir });
       workerEnv.DATABASE_URL = embedded.connectionUri;
       // However this process ends (a crash, a forced exit), its PostgreSQL is not left running.
       const started = embedded;
       process.once('exit', () => started.stopNow());
+    }
+    if (given.metrics !== undefined) {
+      // Each worker keeps its own metrics; a scrape here asks every worker and sums what they answer.
+      const aggregator = new AggregatorRegistry();
+      const { host, port } = given.metrics;
+      metricsServer = await startMetricsServer(host, port, async () => ({
+        contentType: aggregator.contentType,
+        body: await aggregator.clusterMetrics(),
+      })).catch((error: unknown) => {
+        throw new Error(`cannot serve metrics on ${host}:${port} (METRICS_PORT): ${String(error)}`, { cause: error });
+      });
+      logger.info('metrics served', { url: metricsServer.url, workers: given.workers });
     }
   } catch (error) {
     await embedded?.stop().catch(() => undefined);
@@ -70,15 +127,32 @@ export async function supervise(given: Config, environment: NodeJS.ProcessEnv): 
   const everListened = new WeakSet<Worker>();
 
   const stopEverything = async (code: number): Promise<never> => {
+    await metricsServer?.close();
     await embedded?.stop().catch((error: unknown) => logger.warn('stopping PostgreSQL failed', { err: String(error) }));
     logger.info('stopped', { exit_code: code });
     await logging.close();
     process.exit(code);
   };
 
+  let announced = false;
+  const announce = (address: Address): void => {
+    if (announced) return;
+    announced = true;
+    process.stderr.write(
+      `${startLine(given, address, {
+        database: embedded === undefined ? undefined : embedded.clusterDirectory,
+        devSecretFile,
+        metricsUrl: metricsServer?.url,
+      })}\n`,
+    );
+  };
+
   const fork = (): void => {
     const worker = cluster.fork({ ...workerEnv, JWT_LOGIN_WORKER: '1' });
-    worker.once('listening', () => everListened.add(worker));
+    worker.once('listening', (address) => {
+      everListened.add(worker);
+      announce(address);
+    });
     worker.once('exit', (code, signal) => void exited(worker, code, signal));
   };
 

@@ -14,16 +14,16 @@ export class MemoryLogger implements Logger {
   ) {}
 
   debug(message: string, fields: LogFields = {}): void {
-    this.lines.push({ level: 'debug', message, fields: { ...this.bindings, ...fields } });
+    this.push('debug', message, fields);
   }
   info(message: string, fields: LogFields = {}): void {
-    this.lines.push({ level: 'info', message, fields: { ...this.bindings, ...fields } });
+    this.push('info', message, fields);
   }
   warn(message: string, fields: LogFields = {}): void {
-    this.lines.push({ level: 'warn', message, fields: { ...this.bindings, ...fields } });
+    this.push('warn', message, fields);
   }
   error(message: string, fields: LogFields = {}): void {
-    this.lines.push({ level: 'error', message, fields: { ...this.bindings, ...fields } });
+    this.push('error', message, fields);
   }
   child(bindings: LogFields): Logger {
     return new MemoryLogger(this.lines, { ...this.bindings, ...bindings });
@@ -31,5 +31,9 @@ export class MemoryLogger implements Logger {
 
   events(name: string): LogLine[] {
     return this.lines.filter((line) => line.fields.event === name);
+  }
+
+  private push(level: LogLine['level'], message: string, fields: LogFields): void {
+    this.lines.push({ level, message, fields: { ...this.bindings, ...fields } });
   }
 }

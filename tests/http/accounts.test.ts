@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { type TestDatabase, createTestDatabase } from '../support/database.js';
 import { SmtpSink } from '../support/smtp-sink.js';
 import { type TestApp, startTestApp } from '../support/test-app.js';
+import { parseSamples, sampleValue } from '../support/prometheus.js';
 import { bearer, expectError, expectTokens, registerUser, setRoles, strongPassword, uniqueName } from './helpers.js';
 
 const address = (prefix = 'someone') => `${uniqueName(prefix)}@Example.COM`;
@@ -51,6 +52,15 @@ describe('HTTP: e-mail confirmation, password reset and self-service accounts (i
       const mail = await smtp.mailTo(email);
       expect(mail.subject).to.equal('Confirm your e-mail address');
       expect(mail.link).to.match(/^http:\/\/localhost:3000\/finalize\?token=/);
+      // The sender counts the mail once the server has taken it: wait for that, however slow the machine.
+      const mailsSent = async () =>
+        sampleValue(parseSamples(await app.service.metrics.registry.metrics()), 'jwt_login_auth_events_total', {
+          event: 'mail_sent',
+        }) ?? 0;
+      for (let waited = 0; (await mailsSent()) < 1 && waited < 200; waited += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(await mailsSent(), 'mails counted as sent').to.be.at.least(1);
       const me = await json(await app.request('/api/me', { headers: bearer(registered.access_token) }));
       expect(me).to.deep.include({ username, email, email_verified: false });
 

@@ -203,7 +203,7 @@ describe('HTTP: roles and the admin API', () => {
       });
       expect((await stored(target.id)).is_active).to.equal(false);
       const revocation = app.logger.events('revocation').at(-1)!;
-      expect([revocation.fields.reason, revocation.fields.user_id, revocation.fields.sessions]).to.deep.equal([
+      expect([revocation.fields.reason, revocation.fields.target_user_id, revocation.fields.sessions]).to.deep.equal([
         'user_deactivated',
         target.id,
         2,

@@ -41,6 +41,7 @@ describe(`one client cannot take every file descriptor (ulimit -n ${DESCRIPTORS}
           PATH: process.env.PATH,
           HOME: process.env.HOME,
           HOST: '127.0.0.1',
+          METRICS_PORT: 'off',
           PORT: String(port),
           DATABASE_URL: database.uri,
           JWT_SECRET: TEST_SECRET,

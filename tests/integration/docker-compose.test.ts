@@ -189,7 +189,7 @@ describe('docker-compose stack (SPEC §7)', function () {
     const blocks = serviceBlocks(config);
     const parsed = parse(config) as { services: Record<string, ComposeService> };
     const published = (name: string) => publishedPorts(parsed.services[name]).map((port) => port.published);
-    expect(published('server')).to.have.members([8000]);
+    expect(published('server')).to.have.members([8000, 9464]);
     expect(published('logstash')).to.have.members([5000, 5044, 9600]);
     expect(published('elasticsearch')).to.have.members([9200, 9300]);
     expect(published('kibana')).to.have.members([5601]);
@@ -282,7 +282,7 @@ describe('docker-compose stack (SPEC §7)', function () {
     }
   });
 
-  it('publishes Elasticsearch, Logstash, Kibana and Mailpit on 127.0.0.1 only, the API on every interface', () => {
+  it('publishes Elasticsearch, Logstash, Kibana, Mailpit and the metrics on 127.0.0.1 only, the API on every interface', () => {
     const rendered = compose(['config'], { ...baseEnv(), JWT_SECRET: DUMMY_SECRET });
     expect(rendered.status, rendered.stderr).to.equal(0);
     const { services } = parse(rendered.stdout) as { services: Record<string, ComposeService> };
@@ -293,7 +293,10 @@ describe('docker-compose stack (SPEC §7)', function () {
       for (const port of ports) expect(port.hostIp, `${name} ${port.published}`).to.equal('127.0.0.1');
     }
     expect(publishedPorts(services.mailpit).map((port) => port.published)).to.have.members([8025, 1025]);
-    expect(publishedPorts(services.server)).to.deep.equal([{ hostIp: undefined, published: 8000, target: 8000 }]);
+    expect(publishedPorts(services.server)).to.deep.equal([
+      { hostIp: undefined, published: 8000, target: 8000 },
+      { hostIp: '127.0.0.1', published: 9464, target: 9464 },
+    ]);
     for (const name of ['postgres', 'elk-setup']) expect(publishedPorts(services[name]), name).to.deep.equal([]);
   });
 

@@ -35,6 +35,7 @@ function serviceEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     HOST: '127.0.0.1',
+    METRICS_PORT: 'off',
     ARGON2_MEMORY_KIB: '1024',
     ARGON2_TIME_COST: '1',
     ARGON2_PARALLELISM: '1',
@@ -96,10 +97,10 @@ async function stop(service: Service): Promise<{ code: number | null; signal: No
   return Promise.race([service.exited, timeout]);
 }
 
-/** The `msg` of the last bunyan line a run wrote. */
+/** The `message` of the last log line a run wrote. */
 function lastMessage(stdout: string): string | undefined {
   const lines = stdout.split('\n').filter((line) => line.startsWith('{'));
-  return lines.length === 0 ? undefined : (JSON.parse(lines[lines.length - 1]!) as { msg?: string }).msg;
+  return lines.length === 0 ? undefined : (JSON.parse(lines[lines.length - 1]!) as { message?: string }).message;
 }
 
 const post = (service: Service, route: string, body: unknown) =>
@@ -159,6 +160,14 @@ describe('the service on its embedded PostgreSQL (no DATABASE_URL)', function ()
     firstAccessToken = body.access_token;
     firstSecret = (await readFile(path.join(dataDir, 'jwt-secret'), 'utf8')).trim();
     expect(Buffer.byteLength(firstSecret)).to.be.at.least(32);
+
+    const port = new URL(service.baseUrl).port;
+    const resolved = path.resolve(dataDir);
+    expect(service.output.stderr.split('\n').filter((line) => line.startsWith('jwt-login: serving'))).to.deep.equal([
+      `jwt-login: serving http://127.0.0.1:${port}/api/ (docs http://127.0.0.1:${port}/api/docs); ` +
+        `data in ${path.join(resolved, 'pg')} (embedded PostgreSQL); development JWT secret in ${path.join(resolved, 'jwt-secret')}; ` +
+        'metrics off',
+    ]);
 
     exits.push(await stop(service));
     expect(service.output.stdout, 'no password in the logs').to.not.include(PASSWORD);

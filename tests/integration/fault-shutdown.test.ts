@@ -43,7 +43,7 @@ async function freePort(): Promise<number> {
 function spawnService(env: Record<string, string>): Service & { port: number } {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: PROJECT_ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, HOST: '127.0.0.1', ...env },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, HOST: '127.0.0.1', METRICS_PORT: 'off', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output = { stdout: '', stderr: '' };
@@ -147,14 +147,14 @@ const started = (stdout: string) =>
   stdout
     .split('\n')
     .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as { msg: string; method?: string })
-    .filter((record) => record.msg === 'request started' && record.method === 'POST').length;
+    .map((line) => JSON.parse(line) as Record<string, unknown>)
+    .filter((record) => record.message === 'request started' && record['http.request.method'] === 'POST').length;
 
 const messages = (stdout: string) =>
   stdout
     .split('\n')
     .filter((line) => line.startsWith('{'))
-    .map((line) => (JSON.parse(line) as { msg: string }).msg);
+    .map((line) => (JSON.parse(line) as { message: string }).message);
 
 describe('SIGTERM with requests in flight (node --import tsx src/main.ts, external PostgreSQL)', function () {
   this.timeout(60_000);

@@ -220,10 +220,15 @@ describe('createLogstashStream (real TCP)', function () {
 
     await waitFor(() => server.lines.length === 1, 'the Logstash line');
     expect(server.lines[0]).to.include({ message: 'rate limited', level: 'warn', requestId: 'r-9', userId: 'u-2' });
+    expect(server.lines[0]).to.include({ 'service.name': 'jwt-login', 'ecs.version': '8.11.0' });
     expect(server.lines[0]).to.include({ source: `${os.hostname()}/jwt-login` });
     const stdoutLines = String(stdout.read()).trim().split('\n');
     expect(stdoutLines).to.have.length(1);
-    expect(JSON.parse(stdoutLines[0] ?? '')).to.include({ msg: 'rate limited', level: 40, requestId: 'r-9' });
+    expect(JSON.parse(stdoutLines[0] ?? '')).to.include({
+      message: 'rate limited',
+      'log.level': 'warn',
+      requestId: 'r-9',
+    });
     expect(logstashStats()).to.include({ shipped: 1, dropped: 0 });
   });
 

@@ -1,4 +1,7 @@
 import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect } from 'chai';
 import { sql } from 'slonik';
 import { z } from 'zod';
@@ -15,12 +18,13 @@ describe('admin CLI: npm run user', function () {
   let database: TestDatabase;
 
   /** Runs src/cli.ts as the npm script does (from source here), with `input` piped as the password. */
-  const run = (args: string[], input = ''): Promise<Run> =>
+  const run = (args: string[], input = '', env: Record<string, string | undefined> = {}): Promise<Run> =>
     new Promise((resolve, reject) => {
       const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
         env: {
           ...process.env,
           DATABASE_URL: database.uri,
+          ...env,
           JWT_SECRET: 'cli-test-secret-that-is-at-least-32-bytes',
           ARGON2_MEMORY_KIB: '1024',
           ARGON2_TIME_COST: '1',
@@ -60,6 +64,37 @@ describe('admin CLI: npm run user', function () {
     expect(row?.is_active).to.equal(true);
     expect(row?.password).to.match(/^\$argon2id\$/);
     expect(row?.password).not.to.contain('a long admin password');
+  });
+
+  it('says which database it writes to, without its password', async () => {
+    const result = await run(['set-roles', 'root', 'admin,user']);
+    expect(result.code, result.stderr).to.equal(0);
+    const url = new URL(database.uri);
+    const line = result.stderr.split('\n')[0]!;
+    expect(line).to.equal(
+      `jwt-login: using PostgreSQL at postgres://${url.username}@${url.host}${url.pathname} (DATABASE_URL)`,
+    );
+  });
+
+  it('with the embedded default, refuses to start a database of its own where no service runs, and touches nothing', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'jwt-login-cli-'));
+    try {
+      const result = await run(['create', 'stray', '--password-stdin'], 'a long admin password', {
+        DATABASE_URL: undefined,
+        JWT_SECRET: undefined,
+        DATA_DIR: dataDir,
+      });
+      expect(result.code).to.equal(1);
+      expect(result.stderr.trim().split('\n')).to.deep.equal([
+        `jwt-login: no jwt-login service is running on DATA_DIR ${dataDir}, so there is no database to write to there: ` +
+          'start the service (npm start), set DATA_DIR to the directory it uses or DATABASE_URL to its database, ' +
+          'or pass --start-database to start an embedded PostgreSQL on this DATA_DIR for this command',
+      ]);
+      expect(readdirSync(dataDir)).to.deep.equal([]);
+      expect(existsSync(join(dataDir, 'pg'))).to.equal(false);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('refuses a password given as an argument, with a usage exit code', async () => {

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { type TestDatabase, createTestDatabase } from '../support/database.js';
 import { TEST_SECRET } from '../support/test-app.js';
+import { sampleValue, scrape } from '../support/prometheus.js';
 
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -45,9 +46,9 @@ async function until(condition: () => boolean | Promise<boolean>, what: string):
 }
 
 interface LogRecord {
-  readonly pid: number;
-  readonly msg: string;
-  readonly event?: string;
+  readonly 'process.pid': number;
+  readonly message: string;
+  readonly 'event.action'?: string;
   readonly role?: string;
 }
 
@@ -56,6 +57,7 @@ describe('WORKERS=2: a supervisor and two server processes on one port (node:clu
   let database: TestDatabase;
   let child: ChildProcess;
   let port: number;
+  let metricsPort: number;
   let stdout = '';
   let stderr = '';
   let exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -74,6 +76,7 @@ describe('WORKERS=2: a supervisor and two server processes on one port (node:clu
   before(async () => {
     database = await createTestDatabase();
     port = await freePort();
+    metricsPort = await freePort();
     child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
       cwd: PROJECT_ROOT,
       env: {
@@ -84,6 +87,7 @@ describe('WORKERS=2: a supervisor and two server processes on one port (node:clu
         DATABASE_URL: database.uri,
         JWT_SECRET: TEST_SECRET,
         WORKERS: '2',
+        METRICS_PORT: String(metricsPort),
         HASH_CONCURRENCY: '3',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -92,7 +96,7 @@ describe('WORKERS=2: a supervisor and two server processes on one port (node:clu
     child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
     await until(
-      () => records().filter((record) => record.msg === 'listening').length === 2,
+      () => records().filter((record) => record.message === 'listening').length === 2,
       `two server processes listen (stderr: ${stderr})`,
     );
   });
@@ -112,17 +116,31 @@ describe('WORKERS=2: a supervisor and two server processes on one port (node:clu
   });
 
   it('serves from both, each with its own listener on the change feed', async () => {
-    for (let i = 0; i < 20; i += 1) expect(await get('/api/health')).to.equal(200);
+    for (let i = 0; i < 20; i += 1) expect(await get('/api/')).to.equal(200);
     await until(
       () =>
         new Set(
           records()
-            .filter((record) => record.event === 'request')
-            .map((record) => record.pid),
+            .filter((record) => record['event.action'] === 'request')
+            .map((record) => record['process.pid']),
         ).size === 2,
       'both server processes answered requests',
     );
-    expect(records().filter((record) => record.event === 'change_feed_up')).to.have.length(2);
+    expect(records().filter((record) => record['event.action'] === 'change-feed-up')).to.have.length(2);
+  });
+
+  it('serves /metrics from the supervisor, summing what both server processes counted', async () => {
+    const before = await scrape(`http://127.0.0.1:${metricsPort}/metrics`);
+    const labels = { route: '/api/', method: 'GET', status: '200' };
+    const counted = (samples: typeof before) =>
+      sampleValue(samples, 'jwt_login_http_request_duration_seconds_count', labels) ?? 0;
+    // A new connection each time: the supervisor hands them to both server processes in turn.
+    for (let i = 0; i < 10; i += 1) expect(await get('/api/')).to.equal(200);
+    const after = await scrape(`http://127.0.0.1:${metricsPort}/metrics`);
+    expect(counted(after) - counted(before)).to.equal(10);
+    expect(sampleValue(after, 'jwt_login_revocation_listener_up')).to.equal(1);
+    expect(sampleValue(after, 'jwt_login_db_pool_total', { pool: 'main' })).to.be.a('number');
+    expect(sampleValue(after, 'jwt_login_auth_events_total', { event: 'login_success' })).to.equal(0);
   });
 
   it('starts another server process when one dies', async () => {
@@ -132,8 +150,8 @@ describe('WORKERS=2: a supervisor and two server processes on one port (node:clu
       () => childrenOf(child.pid!).length === 2 && !childrenOf(child.pid!).includes(victim!),
       'a replacement server process is running',
     );
-    await until(() => records().filter((record) => record.msg === 'listening').length === 3, 'it listens');
-    expect(records().some((record) => record.msg === 'a server process died; starting another')).to.equal(true);
+    await until(() => records().filter((record) => record.message === 'listening').length === 3, 'it listens');
+    expect(records().some((record) => record.message === 'a server process died; starting another')).to.equal(true);
     for (let i = 0; i < 6; i += 1) expect(await get('/api/health')).to.equal(200);
   });
 
@@ -151,6 +169,6 @@ describe('WORKERS=2: a supervisor and two server processes on one port (node:clu
       expect(alive, `server process ${worker} is gone`).to.equal(false);
     }
     const last = records().at(-1)!;
-    expect([last.msg, last.role]).to.deep.equal(['stopped', 'supervisor']);
+    expect([last.message, last.role]).to.deep.equal(['stopped', 'supervisor']);
   });
 });

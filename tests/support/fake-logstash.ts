@@ -48,7 +48,7 @@ export class FakeLogstash {
   }
 
   requestIds(): Set<unknown> {
-    return new Set(this.lines.map((line) => line.request_id));
+    return new Set(this.lines.map((line) => line['trace.id']));
   }
 }
 

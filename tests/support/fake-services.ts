@@ -30,6 +30,7 @@ import { FixedClock } from '../fakes/fixed-clock.js';
 import { InMemorySessionRepository } from '../fakes/in-memory-session-repository.js';
 import { InMemoryUserRepository } from '../fakes/in-memory-user-repository.js';
 import { MemoryLogger } from '../fakes/memory-logger.js';
+import { CountingAuthEvents } from '../fakes/counting-auth-events.js';
 import { SequentialIdGenerator } from '../fakes/sequential-id-generator.js';
 
 export const UNIT_SECRET = 'unit-test-secret-of-at-least-32-bytes!!';
@@ -62,6 +63,7 @@ export function fakeServices(
   const clock = new FixedClock();
   const ids = new SequentialIdGenerator();
   const logger = new MemoryLogger();
+  const events = new CountingAuthEvents();
   const keys = new KeyRing([hmacSigningKey(UNIT_SECRET)], true);
   const signer = new JwtTokenSigner({ keys, issuer: UNIT_ISSUER });
   const opaqueTokens = new HmacOpaqueTokens(UNIT_SECRET);
@@ -91,6 +93,7 @@ export function fakeServices(
     clock,
     ids,
     logger,
+    events,
     signer,
     opaqueTokens,
     commonPasswords,
@@ -110,6 +113,7 @@ export function fakeServices(
       opaqueTokens,
       clock,
       registration,
+      events,
     ),
     registerWithConfirmation: new RegisterUser(
       createUser,
@@ -122,14 +126,24 @@ export function fakeServices(
       opaqueTokens,
       clock,
       { ...registration, emailConfirmation: 'required' },
+      events,
     ),
     confirmEmail: new ConfirmEmail(accounts, opaqueTokens, sessionStarter, clock, logger),
     requestPasswordReset: new RequestPasswordReset(accounts, mails, opaqueTokens, rateLimits, clock, logger),
-    resetPassword: new ResetPassword(accounts, opaqueTokens, hasher, commonPasswords, sessionStarter, clock, logger),
+    resetPassword: new ResetPassword(
+      accounts,
+      opaqueTokens,
+      hasher,
+      commonPasswords,
+      sessionStarter,
+      clock,
+      logger,
+      events,
+    ),
     ownAccount: new OwnAccount(users, sessions, accounts, hasher, commonPasswords, rateLimits, clock, logger),
     manageUser: new ManageUser(users, accounts, hasher, commonPasswords, clock, logger),
     rateLimits,
-    authenticate: new Authenticate(users, hasher, sessionStarter, rateLimits, logger),
+    authenticate: new Authenticate(users, hasher, sessionStarter, rateLimits, logger, events),
     rotateRefreshToken: new RotateRefreshToken(
       sessions,
       accessState,
@@ -139,14 +153,15 @@ export function fakeServices(
       rateLimits,
       logger,
       lifespans.graceSeconds,
+      events,
     ),
     blacklist,
     refreshAccessToken: new RefreshAccessToken(signer, accessState, tokens, rateLimits, logger, legacy),
     verifyAccessToken,
     getSecret: new GetSecret(),
-    logout: new Logout(sessions, blacklist, clock, logger),
+    logout: new Logout(sessions, blacklist, clock, logger, events),
     listUsers: new ListUsers(users),
-    updateUser: new UpdateUser(users, sessions, clock, logger),
+    updateUser: new UpdateUser(users, sessions, clock, logger, events),
     introspectToken: new IntrospectToken(verifyAccessToken),
     clientCredentials: new ConstantTimeClientCredentials(INTROSPECTION_CLIENTS),
     publishedKeys: keys,

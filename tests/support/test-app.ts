@@ -25,6 +25,8 @@ export function testEnvironment(databaseUri: string, env: Record<string, string>
     REFRESH_RATE_LIMIT: '100000',
     // Purging runs on a timer; the suites that test it turn it on.
     PURGE_INTERVAL: 'off',
+    // Many instances run at once: the metrics suite serves them on a port of its own.
+    METRICS_PORT: 'off',
     // A loaded machine hashes slowly: requests wait for a hashing slot rather than being shed with 503 (the suites
     // that test shedding set their own queue).
     HASH_QUEUE_DEPTH: '10000',

@@ -25,15 +25,16 @@ describe('BunyanLogger', () => {
     const [line, ...rest] = lines();
     expect(rest).to.deep.equal([]);
     expect(line).to.include({
-      name: 'jwt-login-test',
-      msg: 'user logged in',
-      level: 30,
+      'service.name': 'jwt-login-test',
+      message: 'user logged in',
+      'log.level': 'info',
       userId: 'u-1',
       durationMs: 12,
     });
-    expect(line).to.include({ pid: process.pid, v: 0 });
+    expect(line).to.include({ 'process.pid': process.pid, 'ecs.version': '8.11.0' });
+    expect(line).to.not.have.any.keys('msg', 'level', 'time', 'v', 'name', 'pid', 'hostname');
     expect(line?.route).to.deep.equal({ method: 'POST', path: '/api/login' });
-    expect(line?.time).to.be.a('string');
+    expect(new Date(String(line?.['@timestamp'])).toISOString()).to.equal(line?.['@timestamp']);
   });
 
   it('maps each port method to its bunyan level and honours the configured level', () => {
@@ -44,10 +45,10 @@ describe('BunyanLogger', () => {
     logger.warn('w');
     logger.error('e');
 
-    expect(lines().map(({ msg, level }) => [msg, level])).to.deep.equal([
-      ['i', 30],
-      ['w', 40],
-      ['e', 50],
+    expect(lines().map((line) => [line.message, line['log.level']])).to.deep.equal([
+      ['i', 'info'],
+      ['w', 'warn'],
+      ['e', 'error'],
     ]);
   });
 
@@ -60,9 +61,10 @@ describe('BunyanLogger', () => {
     logger.info('parent');
 
     const [handling, denied, parent] = lines();
-    expect(handling).to.include({ msg: 'handling', requestId: 'r-1' });
-    expect(denied).to.include({ msg: 'denied', level: 40, requestId: 'r-1', userId: 'u-1', reason: 'expired' });
-    expect(parent).to.include({ msg: 'parent' }).and.not.have.property('requestId');
+    expect(handling).to.include({ message: 'handling', requestId: 'r-1' });
+    expect(denied).to.include({ message: 'denied', 'log.level': 'warn', requestId: 'r-1', userId: 'u-1' });
+    expect(denied).to.include({ 'event.reason': 'expired' });
+    expect(parent).to.include({ message: 'parent' }).and.not.have.property('requestId');
   });
 
   it('writes the message verbatim, format specifiers included', () => {
@@ -70,7 +72,7 @@ describe('BunyanLogger', () => {
 
     logger.info('100%% done %s %d', { n: 1 });
 
-    expect(lines()[0]).to.include({ msg: '100%% done %s %d' });
+    expect(lines()[0]).to.include({ message: '100%% done %s %d' });
   });
 
   it('never throws and still writes a JSON line for fields bunyan cannot serialize', () => {
@@ -93,12 +95,13 @@ describe('BunyanLogger', () => {
     expect(() => logger.child({ big: 1n, cycle }).info('child of hostile bindings')).not.to.throw();
 
     const [line, child] = lines();
-    expect(line).to.include({ msg: 'hostile', level: 50, big: '10', badJson: '[Unreadable: toJSON exploded]' });
+    expect(line).to.include({ message: 'hostile', 'log.level': 'error', big: '10' });
+    expect(line).to.include({ badJson: '[Unreadable: toJSON exploded]' });
     expect(line?.cycle).to.deep.equal({ id: 1, self: '[Circular]' });
     expect(line?.hostile).to.deep.equal({ secretGetter: '[Unreadable: getter exploded]' });
-    expect(line?.err).to.include({ message: 'db down', name: 'Error', code: 'ECONNREFUSED' });
-    expect((line?.err as { stack: string }).stack).to.contain('db down');
-    expect(child).to.include({ msg: 'child of hostile bindings', big: '1' });
+    expect(line).to.include({ 'error.message': 'db down', 'error.type': 'Error', 'error.code': 'ECONNREFUSED' });
+    expect(line?.['error.stack_trace']).to.contain('db down');
+    expect(child).to.include({ message: 'child of hostile bindings', big: '1' });
     expect(child?.cycle).to.deep.equal({ id: 1, self: '[Circular]' });
   });
 
@@ -108,9 +111,19 @@ describe('BunyanLogger', () => {
     logger.child({ level: 'not-a-level', name: 'other' }).info('real message', { msg: 'm', message: 'n', time: 't' });
 
     const [line] = lines();
-    expect(line).to.include({ msg: 'real message', level: 30, name: 'jwt-login-test' });
+    expect(line).to.include({ message: 'real message', 'log.level': 'info', 'service.name': 'jwt-login-test' });
     expect(line).to.include({ field_level: 'not-a-level', field_name: 'other', field_msg: 'm', field_message: 'n' });
     expect(line).to.include({ field_time: 't' });
+  });
+
+  it('writes one readable line a record with LOG_FORMAT=pretty: time, level, message, fields', () => {
+    const stdout = new PassThrough();
+    const { logger } = createBunyanLogger({ name: 'jwt-login-test', level: 'info', stdout, format: 'pretty' });
+    logger.warn('login failed', { event: 'login_failure', user_id: 7, username: 'alice smith' });
+    const text = (stdout.read() as Buffer).toString('utf8');
+    expect(text).to.match(
+      /^\d\d:\d\d:\d\d\.\d{3} WARN {2}login failed event\.action=login-failure user\.id=7 user\.name="alice smith"\n$/,
+    );
   });
 
   it('has no Logstash stats without Logstash', () => {

@@ -11,6 +11,8 @@ function servedRoutes(): string[] {
   const app = createApp({
     ...services,
     isReady: async () => true,
+    metrics: { requestStarted: () => () => undefined },
+    docs: { openapiYaml: readFileSync('docs/openapi.yaml', 'utf8'), assets: new Map() },
     isUnavailableError: () => false,
     options: { bodyLimit: '16kb', corsOrigins: '*', trustProxy: false },
   });

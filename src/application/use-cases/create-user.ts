@@ -1,13 +1,14 @@
 import type { CommonPasswords } from '../ports/common-passwords.js';
 import type { PasswordHasher } from '../ports/password-hasher.js';
 import type { UserRepository } from '../ports/user-repository.js';
-import type { Logger } from '../ports/logger.js';
+import type { Logger, RequestContext } from '../ports/logger.js';
 import type { EmailTaken, InvalidInput, UserExists } from '../../domain/errors.js';
 import { validateEmail } from '../../domain/email.js';
 import { type Result, fail, ok } from '../../domain/result.js';
 import { DEFAULT_ROLES, type NewUser, type User, validateRoles } from '../../domain/user.js';
 import { validateUsername } from '../../domain/username.js';
 import { checkNewPassword } from '../../domain/password-policy.js';
+import { type Actor, actorFields } from './update-user.js';
 
 export interface CreateUserInput {
   readonly username: string;
@@ -16,6 +17,10 @@ export interface CreateUserInput {
   readonly roles?: readonly string[];
   /** An e-mail address, checked by src/domain/email.ts. */
   readonly email?: string;
+  /** Who creates the user (the admin CLI); none for a sign-up, whose actor is the new user. */
+  readonly actor?: Actor;
+  /** Who asked (request id, client address, user agent), added to the security events logged. */
+  readonly context?: RequestContext;
 }
 
 export type CreateUserError = InvalidInput | UserExists | EmailTaken;
@@ -34,7 +39,7 @@ export class CreateUser {
     if (!prepared.ok) return prepared;
     const created = await this.users.create(prepared.value);
     if (!created.ok) return fail({ code: created.error });
-    this.created(created.value);
+    this.created(created.value, input);
     return ok(created.value);
   }
 
@@ -61,8 +66,20 @@ export class CreateUser {
     });
   }
 
-  /** Logs a stored user. */
-  created(user: User): void {
-    this.logger.info('user created', { event: 'user_created', user_id: user.id, roles: user.roles });
+  /** Logs a stored user: with its actor and target when an admin made it (the audit trail), else as the new user. */
+  created(user: User, by: Pick<CreateUserInput, 'actor' | 'context'> = {}): void {
+    const log = by.context === undefined ? this.logger : this.logger.child(by.context);
+    log.info('user created', {
+      event: 'user_created',
+      outcome: 'success',
+      ...(by.actor === undefined
+        ? { user_id: user.id, username: user.username, roles: user.roles }
+        : {
+            ...actorFields(by.actor),
+            target_user_id: user.id,
+            target_username: user.username,
+            target_roles: user.roles,
+          }),
+    });
   }
 }

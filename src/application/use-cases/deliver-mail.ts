@@ -1,4 +1,5 @@
 import type { Logger } from '../ports/logger.js';
+import type { AuthEvents } from '../ports/auth-events.js';
 import type { MailOutbox, MailTransport } from '../ports/mail.js';
 
 export interface DeliverySettings {
@@ -33,6 +34,7 @@ export class DeliverMail {
     private readonly transport: MailTransport,
     private readonly logger: Logger,
     private readonly settings: DeliverySettings,
+    private readonly events: AuthEvents,
   ) {}
 
   /** Delivers the mails due now, one batch. */
@@ -46,6 +48,7 @@ export class DeliverMail {
         const where = await this.transport.send(mail, this.settings.from);
         await this.outbox.sent(mail.id);
         sent += 1;
+        this.events.record('mail_sent');
         this.logger.info('mail sent', { event: 'mail_sent', kind: mail.kind, mail_id: mail.id, delivered_to: where });
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
@@ -54,6 +57,7 @@ export class DeliverMail {
         await this.outbox.failed(mail.id, reason, giveUp ? null : backoff);
         if (giveUp) failed += 1;
         else retrying += 1;
+        this.events.record('mail_failed');
         this.logger.warn(giveUp ? 'mail given up' : 'mail delivery failed; will retry', {
           event: 'mail_failed',
           kind: mail.kind,

@@ -1,5 +1,6 @@
 import type { Clock } from '../ports/clock.js';
-import type { Logger } from '../ports/logger.js';
+import type { Logger, RequestContext } from '../ports/logger.js';
+import type { AuthEvents } from '../ports/auth-events.js';
 import type { SessionRepository } from '../ports/session-repository.js';
 import type { TokenBlacklist } from '../ports/legacy-tokens.js';
 import type { Principal } from './verify-access-token.js';
@@ -14,38 +15,50 @@ export class Logout {
     private readonly blacklist: TokenBlacklist,
     private readonly clock: Clock,
     private readonly logger: Logger,
+    private readonly events: AuthEvents,
   ) {}
 
   /** @param all end every session of the user, not only this one. */
-  async execute(input: { readonly principal: Principal; readonly all?: boolean }): Promise<void> {
+  async execute(input: {
+    readonly principal: Principal;
+    readonly all?: boolean;
+    readonly context?: RequestContext;
+  }): Promise<void> {
+    const log = input.context === undefined ? this.logger : this.logger.child(input.context);
     const { principal } = input;
     const { sessionId } = principal;
     if (sessionId === null) {
       await this.blacklist.blacklist(principal.tokenId, principal.refreshableUntil * 1000);
-      this.logger.info('legacy token blacklisted', {
+      log.info('legacy token blacklisted', {
         event: 'revocation',
+        outcome: 'success',
         reason: 'logout',
         user_id: principal.userId,
         legacy_token: true,
       });
+      this.events.record('revocation');
     }
     if (input.all === true) {
       const ended = await this.sessions.revokeAllForUser(principal.userId, this.clock.now(), 'logout_all');
-      this.logger.info('sessions revoked', {
+      log.info('sessions revoked', {
         event: 'revocation',
+        outcome: 'success',
         reason: 'logout_all',
         user_id: principal.userId,
         sessions: ended,
       });
+      if (ended > 0) this.events.record('revocation', ended);
       return;
     }
     if (sessionId === null) return;
     await this.sessions.revoke(sessionId, this.clock.now(), 'logout');
-    this.logger.info('session revoked', {
+    log.info('session revoked', {
       event: 'revocation',
+      outcome: 'success',
       reason: 'logout',
       user_id: principal.userId,
       session_id: sessionId,
     });
+    this.events.record('revocation');
   }
 }

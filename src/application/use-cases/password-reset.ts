@@ -2,6 +2,7 @@ import type { AccountStore } from '../ports/account-store.js';
 import type { Clock } from '../ports/clock.js';
 import type { CommonPasswords } from '../ports/common-passwords.js';
 import type { Logger } from '../ports/logger.js';
+import type { AuthEvents } from '../ports/auth-events.js';
 import type { OpaqueTokens } from '../ports/opaque-tokens.js';
 import type { PasswordHasher } from '../ports/password-hasher.js';
 import type { RateLimits } from '../ports/rate-limits.js';
@@ -74,6 +75,7 @@ export class ResetPassword {
     private readonly sessions: SessionStarter,
     private readonly clock: Clock,
     private readonly logger: Logger,
+    private readonly events: AuthEvents,
   ) {}
 
   async execute(input: {
@@ -90,6 +92,7 @@ export class ResetPassword {
     const user = await this.accounts.resetPassword(digest, await this.hasher.hash(password.value), this.clock.now());
     if (!user) return this.refused();
     this.logger.info('password reset', { event: 'password_reset', outcome: 'success', user_id: user.id });
+    this.events.record('password_reset');
     if (!user.isActive) return fail({ code: 'InactiveUser' });
     return ok({ ...(await this.sessions.start(user, input.origin)), username: user.username });
   }

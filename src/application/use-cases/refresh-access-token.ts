@@ -1,4 +1,4 @@
-import type { Logger } from '../ports/logger.js';
+import type { Logger, RequestContext } from '../ports/logger.js';
 import type { RateLimits } from '../ports/rate-limits.js';
 import type { AccessState } from '../ports/access-state.js';
 import type { IdGenerator } from '../ports/id-generator.js';
@@ -24,6 +24,8 @@ export interface RefreshAccessTokenInput {
   readonly accessToken: string;
   /** The client's address, for the refresh limit. */
   readonly client: string;
+  /** Who asked (request id, client address, user agent), added to the security events logged. */
+  readonly context?: RequestContext;
 }
 
 /** What carrying a flask-praetorian token over takes: reading it, and starting the session it moves into. */
@@ -51,7 +53,8 @@ export class RefreshAccessToken {
   ) {}
 
   async execute(input: RefreshAccessTokenInput): Promise<Result<IssuedAccessToken, RefreshAccessTokenError>> {
-    const limited = await overClientLimit(this.limits, this.logger, 'refresh', input.client);
+    const log = input.context === undefined ? this.logger : this.logger.child(input.context);
+    const limited = await overClientLimit(this.limits, log, 'refresh', input.client);
     if (limited) return fail(limited);
     const now = this.accessTokens.nowSeconds();
     const verification = this.signer.verify(input.accessToken, now);
@@ -67,7 +70,7 @@ export class RefreshAccessToken {
     const access = checkAccess(user, session, claims.userId);
     if (!access.ok) {
       if (access.error.code === 'InactiveUser') {
-        this.logger.warn('refresh refused: inactive user', { event: 'refresh_inactive_user', user_id: claims.userId });
+        log.warn('refresh refused: inactive user', { event: 'refresh_inactive_user', user_id: claims.userId });
       }
       return access;
     }

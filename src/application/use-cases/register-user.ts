@@ -1,4 +1,5 @@
-import type { Logger } from '../ports/logger.js';
+import type { Logger, RequestContext } from '../ports/logger.js';
+import type { AuthEvents } from '../ports/auth-events.js';
 import type { PasswordHasher } from '../ports/password-hasher.js';
 import type { RateLimits } from '../ports/rate-limits.js';
 import type { SessionStarter, IssuedTokens } from '../services/session-starter.js';
@@ -19,6 +20,8 @@ export interface RegisterUserInput {
   /** The client's address, for the registration limit. */
   readonly client: string;
   readonly userAgent?: string;
+  /** Who asked (request id, client address, user agent), added to the security events logged. */
+  readonly context?: RequestContext;
 }
 
 export interface RegistrationSettings {
@@ -54,6 +57,7 @@ export class RegisterUser {
     private readonly tokens: OpaqueTokens,
     private readonly clock: Clock,
     private readonly settings: RegistrationSettings,
+    private readonly events: AuthEvents,
   ) {}
 
   /** Without an address, the answer is always tokens. */
@@ -62,16 +66,23 @@ export class RegisterUser {
   ): Promise<Result<RegisteredWithTokens, RegisterUserError>>;
   execute(input: RegisterUserInput): Promise<Result<RegisterUserOutput, RegisterUserError>>;
   async execute(input: RegisterUserInput): Promise<Result<RegisterUserOutput, RegisterUserError>> {
+    const log = input.context === undefined ? this.logger : this.logger.child(input.context);
     if (this.settings.registration === 'closed') return fail({ code: 'RegistrationClosed' });
     // At capacity, the request is shed (503) before it costs a database round trip or a registration.
     this.hasher.ensureCapacity();
-    const limited = await overClientLimit(this.limits, this.logger, 'registration', input.client);
+    const limited = await overClientLimit(this.limits, log, 'registration', input.client);
     if (limited) return fail(limited);
     const origin = { client: input.client, userAgent: input.userAgent };
     if (input.email === undefined) {
-      const created = await this.createUser.execute({ username: input.username, password: input.password });
+      const created = await this.createUser.execute({
+        username: input.username,
+        password: input.password,
+        ...(input.context === undefined ? {} : { context: input.context }),
+      });
       if (!created.ok) return created;
-      return ok({ kind: 'tokens', ...(await this.sessions.start(created.value, origin)), userId: created.value.id });
+      const issued = await this.sessions.start(created.value, origin);
+      this.events.record('registration');
+      return ok({ kind: 'tokens', ...issued, userId: created.value.id });
     }
 
     const prepared = await this.createUser.prepare({ ...input, email: input.email });
@@ -97,8 +108,9 @@ export class RegisterUser {
       }
       return fail({ code: created.error });
     }
-    this.createUser.created(created.value);
-    this.logger.info('confirmation mail queued', {
+    this.createUser.created(created.value, input);
+    this.events.record('registration');
+    log.info('confirmation mail queued', {
       event: 'mail_queued',
       kind: 'confirmation',
       user_id: created.value.id,

@@ -1,6 +1,7 @@
 import type { AccessState } from '../ports/access-state.js';
 import type { Clock } from '../ports/clock.js';
-import type { Logger } from '../ports/logger.js';
+import type { Logger, RequestContext } from '../ports/logger.js';
+import type { AuthEvents } from '../ports/auth-events.js';
 import type { OpaqueTokens } from '../ports/opaque-tokens.js';
 import type { RateLimits } from '../ports/rate-limits.js';
 import type { SessionRepository } from '../ports/session-repository.js';
@@ -21,6 +22,8 @@ export interface RotateRefreshTokenInput {
   readonly refreshToken: string;
   /** The client's address, for the refresh limit. */
   readonly client: string;
+  /** Who asked (request id, client address, user agent), added to the security events logged. */
+  readonly context?: RequestContext;
 }
 
 export type RotateRefreshTokenError =
@@ -41,10 +44,12 @@ export class RotateRefreshToken {
     private readonly limits: RateLimits,
     private readonly logger: Logger,
     private readonly graceSeconds: number,
+    private readonly events: AuthEvents,
   ) {}
 
   async execute(input: RotateRefreshTokenInput): Promise<Result<IssuedTokens, RotateRefreshTokenError>> {
-    const limited = await overClientLimit(this.limits, this.logger, 'refresh', input.client);
+    const log = input.context === undefined ? this.logger : this.logger.child(input.context);
+    const limited = await overClientLimit(this.limits, log, 'refresh', input.client);
     if (limited) return fail(limited);
     const successor = this.opaqueTokens.successorOf(input.refreshToken);
     const outcome = await this.sessions.rotate({
@@ -59,14 +64,18 @@ export class RotateRefreshToken {
         const { user } = await this.access.lookup(outcome.session.userId, outcome.session.id);
         const access = checkAccess(user, outcome.session, outcome.session.userId);
         if (!access.ok) return access;
+        if (outcome.kind === 'rotated') this.events.record('refresh_rotated');
         return ok({ ...this.accessTokens.issue(access.value, outcome.session), refreshToken: successor });
       }
       case 'reused':
-        this.logger.warn('refresh token reused: session revoked', {
+        log.warn('refresh token reused: session revoked', {
           event: 'refresh_token_reused',
+          outcome: 'failure',
           user_id: outcome.session.userId,
           session_id: outcome.session.id,
         });
+        this.events.record('refresh_reused');
+        this.events.record('revocation');
         return fail({ code: 'InvalidRefreshToken' });
       case 'expired':
         return fail({ code: 'ExpiredRefresh' });

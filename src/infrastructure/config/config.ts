@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { MIN_SECRET_BYTES } from './dev-secret.js';
@@ -17,6 +18,9 @@ const duration = (example: string) =>
     }
     return seconds;
   });
+
+/** A replay window longer than this would let a stolen refresh token be used for too long before reuse is seen. */
+const MAX_REUSE_GRACE_SECONDS = 3600;
 
 const integer = (min: number, max: number) =>
   z
@@ -105,8 +109,15 @@ const schema = z.object({
   JWT_REFRESH_LIFESPAN: duration('30d').default('30d'),
   REFRESH_REUSE_GRACE: z
     .string()
-    .regex(/^\d{1,4}s?$/, 'must be a number of seconds like 10 or 10s (0 to 9999)')
-    .transform((text) => Number.parseInt(text, 10))
+    .transform((text, context) => {
+      // Zero is a grace like any other here: no replay is forgiven.
+      const seconds = /^0+[smhd]?$/.test(text.trim()) ? 0 : parseDurationSeconds(text);
+      if (seconds === null || seconds > MAX_REUSE_GRACE_SECONDS) {
+        context.addIssue({ code: 'custom', message: 'must be a duration like 10s, 1m or 0, at most 1h' });
+        return z.NEVER;
+      }
+      return seconds;
+    })
     .default('10s'),
   ARGON2_MEMORY_KIB: integer(1024, 4 * 1024 * 1024).default('65536'),
   ARGON2_TIME_COST: integer(1, 100).default('3'),
@@ -145,11 +156,18 @@ const schema = z.object({
     .string()
     .regex(/^\d+(b|kb|mb)?$/i, 'must be a size like 10kb or 1mb')
     .default('16kb'),
+  METRICS_PORT: z
+    .string()
+    .regex(/^(off|\d{1,5})$/, 'must be a port number from 0 to 65535, or off')
+    .refine((text) => text === 'off' || Number(text) <= 65535, 'must be a port number from 0 to 65535, or off')
+    .default('9464'),
+  METRICS_HOST: z.string().min(1, 'must be a host name or address').default('127.0.0.1'),
   LOG_LEVEL: z
     .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal'], {
       errorMap: () => ({ message: 'must be one of trace, debug, info, warn, error, fatal' }),
     })
     .default('info'),
+  LOG_FORMAT: z.enum(['json', 'pretty'], { errorMap: () => ({ message: 'must be json or pretty' }) }).default('json'),
   LOGSTASH_HOST: optionalText,
   LOGSTASH_PORT: integer(1, 65535).default('5000'),
   CORS_ORIGINS: z.string().default('*'),
@@ -274,7 +292,11 @@ export interface Config {
   readonly maxConnections: number | undefined;
   /** Connections open at once from one client address (not applied behind a trusted proxy). */
   readonly maxConnectionsPerClient: number;
+  /** Where Prometheus scrapes `/metrics`, apart from the API; undefined: not served. */
+  readonly metrics: { readonly host: string; readonly port: number } | undefined;
   readonly logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+  /** stdout: `json` (ECS JSON lines, for machines) or `pretty` (one readable line each, for a terminal). */
+  readonly logFormat: 'json' | 'pretty';
   readonly logstash: { readonly host: string; readonly port: number } | undefined;
   /** `'*'` or an allow-list of exact origins. */
   readonly corsOrigins: '*' | readonly string[];
@@ -287,6 +309,23 @@ export interface Config {
 
 /** The configuration once the signing secret is settled: given, or generated for a development run. */
 export type ServiceConfig = Omit<Config, 'jwtSecret'> & { readonly jwtSecret: string };
+
+/**
+ * Reads `file` (default `.env` in the working directory) into `process.env` when it exists, with Node's own parser
+ * (`process.loadEnvFile`): a variable already set in the real environment wins over the file.
+ * @returns whether a file was read.
+ * @throws ConfigError when the file exists but cannot be read.
+ */
+export function loadEnvFile(file = '.env'): boolean {
+  if (!existsSync(file)) return false;
+  try {
+    process.loadEnvFile(file);
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? (error instanceof Error ? error.message : String(error));
+    throw new ConfigError(`${file} cannot be read (${reason})`, { cause: error });
+  }
+  return true;
+}
 
 /** A configuration value that cannot be used; `message` is one line naming the variable. */
 export class ConfigError extends Error {
@@ -431,7 +470,10 @@ export function loadConfig(
     headersTimeoutMs: c.HEADERS_TIMEOUT * 1000,
     maxConnections: c.MAX_CONNECTIONS,
     maxConnectionsPerClient: c.MAX_CONNECTIONS_PER_CLIENT,
+    metrics:
+      c.METRICS_PORT === 'off' ? undefined : Object.freeze({ host: c.METRICS_HOST, port: Number(c.METRICS_PORT) }),
     logLevel: c.LOG_LEVEL,
+    logFormat: c.LOG_FORMAT,
     logstash:
       c.LOGSTASH_HOST === undefined ? undefined : Object.freeze({ host: c.LOGSTASH_HOST, port: c.LOGSTASH_PORT }),
     corsOrigins: origins.includes('*') ? '*' : Object.freeze(origins),

@@ -1,9 +1,13 @@
 import bunyan from 'bunyan';
 import { createStdoutStream } from './stdout-stream.js';
+import { ECS_VERSION, ecsLine, prettyLine, toEcsFields } from './ecs-record.js';
 import type { LogFields, Logger } from '../../application/ports/logger.js';
 import { createLogstashStream, type LogstashStats, type LogstashStreamOptions } from './logstash-stream.js';
 
 export type LogLevelName = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+
+/** `json`: one ECS JSON object a line (for machines); `pretty`: one readable line (for a terminal). */
+export type LogFormat = 'json' | 'pretty';
 
 export interface BunyanLoggerOptions {
   name: string;
@@ -12,6 +16,8 @@ export interface BunyanLoggerOptions {
   logstash?: Omit<LogstashStreamOptions, 'appName'>;
   /** Where the JSON lines go. Default `process.stdout`. */
   stdout?: NodeJS.WritableStream;
+  /** What stdout gets; Logstash always gets JSON. Default `json`. */
+  format?: LogFormat;
 }
 
 export interface BunyanLoggerHandle {
@@ -46,13 +52,20 @@ const RESERVED_NAMES = new Set([
   '@timestamp',
   'tags',
   'source',
+  'log.level',
+  'service.name',
+  'ecs.version',
+  'host.hostname',
+  'process.pid',
 ]);
 
 /** Deeper values are written as `[Object]`; this also bounds the work spent on one call. */
 const MAX_DEPTH = 8;
 
 /**
- * The {@link Logger} port over a bunyan logger. Fields are copied into plain JSON values before bunyan sees them
+ * The {@link Logger} port over a bunyan logger, writing Elastic Common Schema records: the application's field names
+ * become ECS names (`toEcsFields`), bunyan's own become `@timestamp`, `log.level`, `message`, `service.name`... Fields
+ * are copied into plain JSON values before bunyan sees them
  * (BigInt as a string, Errors through bunyan's `err` serializer, cycles as `[Circular]`, a throwing getter or `toJSON`
  * as `[Unreadable: ...]`), because bunyan itself throws into the caller on a BigInt or a throwing getter.
  */
@@ -77,7 +90,7 @@ export class BunyanLogger implements Logger {
 
   child(bindings: LogFields): BunyanLogger {
     try {
-      return new BunyanLogger(this.log.child(toRecordFields(bindings), true));
+      return new BunyanLogger(this.log.child(toRecordFields(toEcsFields(bindings)), true));
     } catch (error) {
       this.write('warn', 'log bindings dropped', { logError: describe(error) });
       return this;
@@ -87,8 +100,9 @@ export class BunyanLogger implements Logger {
   private write(level: PortLevel, message: string, fields: LogFields | undefined): void {
     try {
       if (!this.log[level]()) return;
+      const ecs = fields === undefined ? {} : toEcsFields(fields);
       // A lone message argument is not a format string to util.format (its % signs stay as they are).
-      this.log[level](fields === undefined ? {} : plainFields(fields) ? fields : toRecordFields(fields), message);
+      this.log[level](plainFields(ecs) ? ecs : toRecordFields(ecs), message);
     } catch (error) {
       try {
         this.log[level]({ logError: describe(error) }, '%s', typeof message === 'string' ? message : '[unreadable]');
@@ -109,11 +123,20 @@ export function createBunyanLogger(options: BunyanLoggerOptions): BunyanLoggerHa
     options.logstash === undefined ? undefined : createLogstashStream({ ...options.logstash, appName: options.name });
   const stdout = options.stdout === undefined ? createStdoutStream() : undefined;
   if (stdout) process.once('exit', () => stdout.flushSync());
+  const sink: { write(line: string): unknown } = options.stdout ?? stdout!;
+  const format = options.format === 'pretty' ? prettyLine : ecsLine;
   const streams: bunyan.Stream[] = [
-    { type: 'stream', stream: options.stdout ?? (stdout as unknown as NodeJS.WritableStream) },
+    { type: 'raw', stream: { write: (record: object) => sink.write(format(record)) }, closeOnExit: false },
   ];
   if (logstash !== undefined) streams.push({ ...logstash.stream });
-  const log = bunyan.createLogger({ name: options.name, level: options.level, streams });
+  // Fields of every record: the Logstash stream keeps them as they are (bunyan's own are renamed by the pipeline).
+  const log = bunyan.createLogger({
+    name: options.name,
+    level: options.level,
+    streams,
+    'service.name': options.name,
+    'ecs.version': ECS_VERSION,
+  });
   return {
     logger: new BunyanLogger(log),
     close: async () => {

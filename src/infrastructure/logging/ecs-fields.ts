@@ -42,6 +42,7 @@ export const ECS_FIELDS = {
   'labels.active': 'keyword',
   'labels.sessions_revoked': 'keyword',
   'labels.component': 'keyword',
+  'labels.via': 'keyword',
 } as const;
 
 export type EcsField = keyof typeof ECS_FIELDS;

@@ -127,3 +127,13 @@ export async function pingDatabase(pool: DatabasePool): Promise<boolean> {
     return false;
   }
 }
+
+/** A postgres:// URL without its password, for a person to read. */
+export function describeDatabaseUrl(uri: string): string {
+  try {
+    const url = new URL(uri);
+    return `${url.protocol}//${url.username === '' ? '' : `${decodeURIComponent(url.username)}@`}${url.host}${url.pathname}`;
+  } catch {
+    return 'an unparsable URL';
+  }
+}

@@ -10,6 +10,8 @@ export interface UserCommandDependencies {
   readonly updateUser: UpdateUser;
   readonly listUsers: ListUsers;
   readonly manageUser: ManageUser;
+  /** The operating-system account running the CLI: the actor of its changes in the audit trail. */
+  readonly operator: string;
   /** Imports a seed's users from the PostgreSQL database at `from`, telling `report` each conflict. */
   readonly importUsers: (from: string, report: (line: string) => void) => Promise<ImportUsersOutput>;
 }
@@ -33,6 +35,8 @@ export const USAGE = `usage:
   npm run user -- import --from <postgres url of the Flask seed's database>
   npm run user -- --help
 Passwords are read from stdin (piped, or typed at a hidden prompt), never from the command line.
+It writes to the database of the service: DATABASE_URL, or the embedded PostgreSQL of the service running on
+DATA_DIR; add --start-database to start one there when no service runs.
 Exit codes: 0 done, 1 failure, 2 usage error, 3 refused (rule broken, name taken, no such user).`;
 
 function describe(error: DomainError): string {
@@ -76,6 +80,7 @@ export async function runUserCommand(
     io.err(USAGE);
     return EXIT.usage;
   }
+  const actor = { via: 'cli', username: deps.operator } as const;
   switch (command) {
     case 'reset-password': {
       if (rest.some((flag) => flag !== '--password-stdin')) {
@@ -132,7 +137,7 @@ export async function runUserCommand(
         return EXIT.usage;
       }
       const password = await io.readPassword();
-      const result = await deps.createUser.execute({ username, password, roles, email });
+      const result = await deps.createUser.execute({ username, password, roles, email, actor });
       if (!result.ok) {
         io.err(`cannot create ${JSON.stringify(username)}: ${describe(result.error)}`);
         return EXIT.refused;
@@ -148,7 +153,7 @@ export async function runUserCommand(
         io.err(`set-active takes true or false\n${USAGE}`);
         return EXIT.usage;
       }
-      const result = await deps.updateUser.execute({ target: { username }, isActive: value === 'true' });
+      const result = await deps.updateUser.execute({ target: { username }, isActive: value === 'true', actor });
       if (!result.ok) {
         io.err(`cannot update ${JSON.stringify(username)}: ${describe(result.error)}`);
         return EXIT.refused;
@@ -163,7 +168,7 @@ export async function runUserCommand(
         io.err(`set-roles takes one comma-separated list\n${USAGE}`);
         return EXIT.usage;
       }
-      const result = await deps.updateUser.execute({ target: { username }, roles: splitRoles(rest[0]!) });
+      const result = await deps.updateUser.execute({ target: { username }, roles: splitRoles(rest[0]!), actor });
       if (!result.ok) {
         io.err(`cannot update ${JSON.stringify(username)}: ${describe(result.error)}`);
         return EXIT.refused;

@@ -4,6 +4,7 @@ import type { Logger } from '../../application/ports/logger.js';
 import type { AppState } from './state.js';
 import { requestId } from './middleware/request-id.js';
 import { requestLogger } from './middleware/request-logger.js';
+import { type RequestMetrics, requestMetrics } from './middleware/request-metrics.js';
 import { errorHandler } from './middleware/error-handler.js';
 import { parseBody } from './middleware/body-parser.js';
 import { corsPolicy } from './middleware/cors.js';
@@ -13,6 +14,7 @@ import { type ProtectedRoutesDependencies, protectedRoutes } from './routes/prot
 import { type HealthRoutesDependencies, healthRoutes } from './routes/health-routes.js';
 import { type SessionRoutesDependencies, sessionRoutes } from './routes/session-routes.js';
 import { type AdminRoutesDependencies, adminRoutes } from './routes/admin-routes.js';
+import { type DocsRoutesDependencies, docsRoutes } from './routes/docs-routes.js';
 import { type AccountRoutesDependencies, accountRoutes } from './routes/account-routes.js';
 import { type KeyRoutesDependencies, keyRoutes } from './routes/key-routes.js';
 import { type IntrospectionRoutesDependencies, introspectionRoutes } from './routes/introspection-routes.js';
@@ -33,8 +35,10 @@ export type AppDependencies = AuthRoutesDependencies &
   AdminRoutesDependencies &
   AccountRoutesDependencies &
   KeyRoutesDependencies &
-  IntrospectionRoutesDependencies & {
+  IntrospectionRoutesDependencies &
+  DocsRoutesDependencies & {
     readonly logger: Logger;
+    readonly metrics: RequestMetrics;
     readonly isUnavailableError: (error: unknown) => boolean;
     readonly options: AppOptions;
   };
@@ -49,6 +53,7 @@ export function createApp(deps: AppDependencies): Koa<AppState> {
   app.on('error', (error: unknown) => deps.logger.error('koa error', { err: String(error) }));
 
   app.use(requestId());
+  app.use(requestMetrics(deps.metrics));
   app.use(securityHeaders());
   app.use(requestLogger(deps.logger));
   app.use(errorHandler({ logger: deps.logger, isUnavailableError: deps.isUnavailableError, retryAfterSeconds: 1 }));
@@ -64,6 +69,7 @@ export function createApp(deps: AppDependencies): Koa<AppState> {
   adminRoutes(router, deps);
   keyRoutes(router, deps);
   introspectionRoutes(router, deps);
+  docsRoutes(router, deps);
   app.use(router.routes());
   app.use(router.allowedMethods());
   return app;

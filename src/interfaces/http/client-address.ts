@@ -12,8 +12,22 @@ export function canonicalAddress(raw: string): string {
   return ipaddr.process(raw).toString();
 }
 
+/** A connection's canonical peer address, worked out once for all the requests it carries (keep-alive). */
+const peers = new WeakMap<object, string>();
+
 /** {@link canonicalAddress} of the request's client (`ctx.ip`: the socket, or X-Forwarded-For behind TRUST_PROXY). */
 export function clientAddress(ctx: Context & { state: AppState }): string {
-  ctx.state.client ??= canonicalAddress(ctx.ip);
+  if (ctx.state.client !== undefined) return ctx.state.client;
+  if (ctx.app.proxy) {
+    ctx.state.client = canonicalAddress(ctx.ip);
+  } else {
+    const socket = ctx.req.socket;
+    let address = peers.get(socket);
+    if (address === undefined) {
+      address = canonicalAddress(ctx.ip);
+      peers.set(socket, address);
+    }
+    ctx.state.client = address;
+  }
   return ctx.state.client;
 }

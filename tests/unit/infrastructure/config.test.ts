@@ -1,5 +1,8 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect } from 'chai';
-import { ConfigError, loadConfig } from '../../../src/infrastructure/config/config.js';
+import { ConfigError, loadConfig, loadEnvFile } from '../../../src/infrastructure/config/config.js';
 
 const SECRET = 'a-production-secret-that-is-32-bytes+';
 
@@ -119,7 +122,17 @@ describe('config: loadConfig', () => {
     ['KEY_PUBLISH_DELAY', { KEY_PUBLISH_DELAY: '5m', JWKS_MAX_AGE: '5m' }],
     ['INTROSPECTION_CLIENTS', { INTROSPECTION_CLIENTS: 'billing:short' }],
     ['INTROSPECTION_CLIENTS', { INTROSPECTION_CLIENTS: 'billing' }],
+    ['REFRESH_REUSE_GRACE', { REFRESH_REUSE_GRACE: 'ten' }],
+    ['REFRESH_REUSE_GRACE', { REFRESH_REUSE_GRACE: '2h' }],
+    ['LOG_FORMAT', { LOG_FORMAT: 'colour' }],
+    ['METRICS_PORT', { METRICS_PORT: 'on' }],
   ];
+
+  it('reads REFRESH_REUSE_GRACE with the duration syntax of the other durations, 0 included', () => {
+    const grace = (text: string) => loadConfig({ REFRESH_REUSE_GRACE: text }).refreshReuseGraceSeconds;
+    expect(['10', '10s', '1m', '1h', '0', '0s'].map(grace)).to.deep.equal([10, 10, 60, 3600, 0, 0]);
+    expect(loadConfig({}).refreshReuseGraceSeconds).to.equal(10);
+  });
   for (const [variable, env] of bad) {
     it(`refuses ${JSON.stringify(env)} with one line naming ${variable}`, () => {
       const message = refusal(env);
@@ -243,5 +256,33 @@ describe('config: a short JWT_SECRET (issue 4, item 4)', () => {
 
   it('accepts exactly 32 bytes', () => {
     expect(loadConfig({ ...base, JWT_SECRET: 'k'.repeat(32) }).jwtSecret).to.equal('k'.repeat(32));
+  });
+});
+
+describe('loadEnvFile (.env)', () => {
+  const names = ['JWT_LOGIN_ENV_FILE_ONLY', 'JWT_LOGIN_ENV_BOTH'] as const;
+  let directory: string;
+
+  beforeEach(() => {
+    directory = mkdtempSync(join(tmpdir(), 'jwt-login-env-'));
+  });
+
+  afterEach(() => {
+    for (const name of names) delete process.env[name];
+    rmSync(directory, { recursive: true, force: true });
+  });
+
+  it('reads the file into the environment when it exists; a variable set in the real environment wins', () => {
+    const file = join(directory, '.env');
+    writeFileSync(file, '# a comment\nJWT_LOGIN_ENV_FILE_ONLY=from-file\nJWT_LOGIN_ENV_BOTH="from file"\n');
+    process.env.JWT_LOGIN_ENV_BOTH = 'from-the-environment';
+    expect(loadEnvFile(file)).to.equal(true);
+    expect(process.env.JWT_LOGIN_ENV_FILE_ONLY).to.equal('from-file');
+    expect(process.env.JWT_LOGIN_ENV_BOTH).to.equal('from-the-environment');
+  });
+
+  it('does nothing without a file', () => {
+    expect(loadEnvFile(join(directory, '.env'))).to.equal(false);
+    expect(process.env.JWT_LOGIN_ENV_FILE_ONLY).to.equal(undefined);
   });
 });

@@ -83,6 +83,7 @@ describe('use cases: accounts and mail over the in-memory fakes (issue 8)', () =
     expect(reset.ok && reset.value.username).to.equal('active');
     const twice = await s.resetPassword.execute({ token, password: 'another new passphrase', origin: {} });
     expect(twice).to.deep.equal({ ok: false, error: { code: 'InvalidAccountToken' } });
+    expect(s.events.count('password_reset'), 'one reset counted, the refused ones not').to.equal(1);
   });
 
   it('stops mailing an address past MAIL_RATE_LIMIT_PER_ADDRESS, answering the same', async () => {

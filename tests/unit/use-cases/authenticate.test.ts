@@ -38,6 +38,10 @@ describe('use case: Authenticate', () => {
       status: 'valid',
       claims: result.value.claims,
     });
+    expect(s.logger.events('login_success').map((line) => [line.level, line.fields])).to.deep.equal([
+      ['info', { event: 'login_success', outcome: 'success', user_id: id, username: 'Alice' }],
+    ]);
+    expect(s.events.count('login_success')).to.equal(1);
   });
 
   it('finds the user whatever the case or width of the name typed', async () => {
@@ -175,6 +179,8 @@ describe('use case: Authenticate', () => {
       { level: 'warn', user_id: null },
       { level: 'warn', user_id: id },
     ]);
+    expect(s.events.count('login_failure')).to.equal(2);
+    expect(s.events.count('login_success')).to.equal(0);
   });
 
   it('never writes a password, a hash or a token to any log line', async () => {
@@ -219,6 +225,7 @@ describe('use case: Authenticate', () => {
       .and.at.most(900);
     expect(verify.callCount, 'no password verified while locked').to.equal(0);
     expect(s.logger.events('rate_limited').map((line) => line.fields.action)).to.deep.equal(['login']);
+    expect(s.events.count('login_lockout')).to.equal(1);
     expect(
       value(await s.authenticate.execute({ client: '192.0.2.2', username: 'Alice', password: PASSWORD })).userId,
       'another client is not locked out',

@@ -23,11 +23,25 @@ describe('use case: CreateUser (the admin CLI and registration)', () => {
   it('stores the roles a trusted caller gives, each once, in order', async () => {
     const s = fakeServices();
     const created = value(
-      await s.createUser.execute({ username: 'root', password: PASSWORD, roles: ['admin', 'user', 'admin'] }),
+      await s.createUser.execute({
+        username: 'root',
+        password: PASSWORD,
+        roles: ['admin', 'user', 'admin'],
+        actor: { via: 'cli', username: 'operator' },
+      }),
     );
     expect((await s.users.findById(created.id))?.roles).to.deep.equal(['admin', 'user']);
     expect(s.logger.events('user_created').map((line) => line.fields)).to.deep.equal([
-      { event: 'user_created', user_id: created.id, roles: ['admin', 'user'] },
+      {
+        event: 'user_created',
+        outcome: 'success',
+        via: 'cli',
+        user_id: null,
+        username: 'operator',
+        target_user_id: created.id,
+        target_username: 'root',
+        target_roles: ['admin', 'user'],
+      },
     ]);
   });
 

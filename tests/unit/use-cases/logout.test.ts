@@ -35,7 +35,14 @@ describe('use case: Logout over the in-memory fakes', () => {
         .claims.sessionId,
     ).to.equal(otherDevice.claims.sessionId);
     expect(services.logger.events('revocation').map((line) => line.fields)).to.deep.equal([
-      { event: 'revocation', reason: 'logout', user_id: alice.id, session_id: mine.claims.sessionId },
+      {
+        event: 'revocation',
+        outcome: 'success',
+        reason: 'logout',
+        user_id: alice.id,
+        session_id: mine.claims.sessionId,
+      },
     ]);
+    expect(services.events.count('revocation')).to.equal(1);
   });
 });

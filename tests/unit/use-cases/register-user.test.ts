@@ -21,6 +21,16 @@ describe('use case: RegisterUser', () => {
       email: null,
       emailVerified: false,
     });
+    expect(s.events.count('registration')).to.equal(1);
+    expect(s.logger.events('user_created').map((line) => line.fields)).to.deep.equal([
+      {
+        event: 'user_created',
+        outcome: 'success',
+        user_id: result.value.userId,
+        username: 'Alice',
+        roles: ['user'],
+      },
+    ]);
   });
 
   it('hashes the NFKC form of the password, never the password as typed', async () => {

@@ -56,6 +56,7 @@ describe('use case: RotateRefreshToken (refresh-token rotation) over the in-memo
     expect(services.sessions.storedTokenHashes().sort()).to.deep.equal(
       [services.opaqueTokens.digest(login.refreshToken), services.opaqueTokens.digest(issued.refreshToken)].sort(),
     );
+    expect(services.events.count('refresh_rotated')).to.equal(1);
   });
 
   it('replayed: the spent token within the grace window answers the same successor', async () => {
@@ -66,6 +67,7 @@ describe('use case: RotateRefreshToken (refresh-token rotation) over the in-memo
     expect(again.claims.sessionId).to.equal(login.sessionId);
     expect((await services.sessions.findById(login.sessionId))!.revokedAt).to.equal(null);
     expect(services.logger.events('refresh_token_reused')).to.deep.equal([]);
+    expect(services.events.count('refresh_rotated'), 'a replay is not a rotation').to.equal(1);
   });
 
   it('reused: the spent token after the grace window → InvalidRefreshToken (401), session revoked, event logged', async () => {
@@ -81,9 +83,11 @@ describe('use case: RotateRefreshToken (refresh-token rotation) over the in-memo
     expect(warn.calledOnce).to.equal(true);
     expect(warn.firstCall.args[1]).to.deep.equal({
       event: 'refresh_token_reused',
+      outcome: 'failure',
       user_id: user.id,
       session_id: login.sessionId,
     });
+    expect([services.events.count('refresh_reused'), services.events.count('revocation')]).to.deep.equal([1, 1]);
 
     // the whole family: the successor is refused and so is the access token issued with it
     expect(error(await rotate(first.refreshToken))).to.deep.equal({ code: 'InvalidRefreshToken' });

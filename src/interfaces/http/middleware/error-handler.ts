@@ -1,3 +1,4 @@
+import { requestContext } from '../request-context.js';
 import type { Context, Middleware } from 'koa';
 import type { Logger } from '../../../application/ports/logger.js';
 import { Overloaded } from '../../../application/overloaded.js';
@@ -81,10 +82,10 @@ export function errorHandler(options: ErrorHandlerOptions): Middleware<AppState>
         return send(ctx, serviceUnavailable(error.retryAfterSeconds), ctx.state);
       }
       if (options.isUnavailableError(error)) {
-        options.logger.error('database unavailable', { request_id: ctx.state.requestId, err: describe(error) });
+        options.logger.error('database unavailable', { ...requestContext(ctx), err: describe(error) });
         return send(ctx, serviceUnavailable(options.retryAfterSeconds), ctx.state);
       }
-      options.logger.error('unhandled error', { request_id: ctx.state.requestId, err: describe(error) });
+      options.logger.error('unhandled error', { ...requestContext(ctx), err: describe(error) });
       send(ctx, internalError(), ctx.state);
     }
   };

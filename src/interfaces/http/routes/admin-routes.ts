@@ -10,6 +10,7 @@ import type { AppState } from '../state.js';
 import { requireAuth } from '../middleware/require-auth.js';
 import { requireRoles } from '../middleware/require-roles.js';
 import { unwrap } from '../error-response.js';
+import { requestContext } from '../request-context.js';
 import { bodyOf, paramsOf, queryOf, textField } from '../input.js';
 import { userJson } from './account-routes.js';
 
@@ -110,6 +111,8 @@ export function adminRoutes(router: Router<AppState>, deps: AdminRoutesDependenc
       target: { id },
       roles: changes.roles,
       isActive: changes.is_active,
+      actor: { via: 'api', userId: ctx.state.principal!.userId, username: ctx.state.principal!.username },
+      context: requestContext(ctx),
     });
     ctx.body = userJson(unwrap(updated));
   });

@@ -13,6 +13,7 @@ import { unwrap } from '../error-response.js';
 import { missingToken, validationError } from '../http-error.js';
 import { bodyOf, textField } from '../input.js';
 import { clientAddress } from '../client-address.js';
+import { requestContext } from '../request-context.js';
 
 export interface AuthRoutesDependencies {
   readonly registerUser: RegisterUser;
@@ -93,7 +94,15 @@ function previousAccessToken(ctx: Context): string | undefined {
 export function authRoutes(router: Router<AppState>, deps: AuthRoutesDependencies): void {
   router.post('/api/registration', async (ctx) => {
     const { username, password, email } = bodyOf(ctx, registration, CREDENTIALS);
-    const registered = unwrap(await deps.registerUser.execute({ username, password, email, ...sessionOrigin(ctx) }));
+    const registered = unwrap(
+      await deps.registerUser.execute({
+        username,
+        password,
+        email,
+        ...sessionOrigin(ctx),
+        context: requestContext(ctx),
+      }),
+    );
     if (registered.kind === 'confirm') {
       ctx.status = 201;
       ctx.set('Cache-Control', 'no-store');
@@ -105,7 +114,9 @@ export function authRoutes(router: Router<AppState>, deps: AuthRoutesDependencie
 
   router.post('/api/login', async (ctx) => {
     const { username, password } = bodyOf(ctx, credentials, CREDENTIALS);
-    const authenticated = unwrap(await deps.authenticate.execute({ username, password, ...sessionOrigin(ctx) }));
+    const authenticated = unwrap(
+      await deps.authenticate.execute({ username, password, ...sessionOrigin(ctx), context: requestContext(ctx) }),
+    );
     sendTokens(ctx, 200, authenticated);
   });
 
@@ -113,12 +124,32 @@ export function authRoutes(router: Router<AppState>, deps: AuthRoutesDependencie
     const refreshToken = presentedRefreshToken(ctx);
     if (refreshToken !== undefined) {
       ctx.state.tokenPresented = true;
-      sendTokens(ctx, 200, unwrap(await deps.rotateRefreshToken.execute({ refreshToken, client: clientAddress(ctx) })));
+      sendTokens(
+        ctx,
+        200,
+        unwrap(
+          await deps.rotateRefreshToken.execute({
+            refreshToken,
+            client: clientAddress(ctx),
+            context: requestContext(ctx),
+          }),
+        ),
+      );
       return;
     }
     const accessToken = previousAccessToken(ctx);
     if (!accessToken) throw missingToken();
     ctx.state.tokenPresented = true;
-    sendTokens(ctx, 200, unwrap(await deps.refreshAccessToken.execute({ accessToken, client: clientAddress(ctx) })));
+    sendTokens(
+      ctx,
+      200,
+      unwrap(
+        await deps.refreshAccessToken.execute({
+          accessToken,
+          client: clientAddress(ctx),
+          context: requestContext(ctx),
+        }),
+      ),
+    );
   });
 }

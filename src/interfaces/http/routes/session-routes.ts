@@ -3,6 +3,7 @@ import type { Logout } from '../../../application/use-cases/logout.js';
 import type { VerifyAccessToken } from '../../../application/use-cases/verify-access-token.js';
 import type { AppState } from '../state.js';
 import { requireAuth } from '../middleware/require-auth.js';
+import { requestContext } from '../request-context.js';
 import { requestBody } from '../middleware/body-parser.js';
 import { validationError } from '../http-error.js';
 
@@ -26,7 +27,7 @@ function logoutAll(ctx: Parameters<Parameters<Router<AppState>['post']>[1]>[0]):
 /** Adds the routes to `router`. */
 export function sessionRoutes(router: Router<AppState>, deps: SessionRoutesDependencies): void {
   router.post('/api/logout', requireAuth(deps.verifyAccessToken), async (ctx) => {
-    await deps.logout.execute({ principal: ctx.state.principal!, all: logoutAll(ctx) });
+    await deps.logout.execute({ principal: ctx.state.principal!, all: logoutAll(ctx), context: requestContext(ctx) });
     ctx.status = 204;
   });
 }
