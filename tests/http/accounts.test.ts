@@ -163,6 +163,17 @@ describe('HTTP: e-mail confirmation, password reset and self-service accounts (i
       );
     });
 
+    it('logs a reset request with its request id, client address and user agent, never the address asked for', async () => {
+      const email = address('logged');
+      const response = await app.post('/api/reset', { email }, { 'User-Agent': 'reset-test/1' });
+      const requestId = response.headers.get('x-request-id');
+      const line = app.logger.lines.find(
+        (candidate) => candidate.fields.event === 'password_reset_request' && candidate.fields.request_id === requestId,
+      );
+      expect(line?.fields).to.deep.include({ client_ip: '127.0.0.1', user_agent: 'reset-test/1' });
+      expect(JSON.stringify(app.logger.lines)).to.not.include(email);
+    });
+
     it('invalidates an older link when a newer reset is asked for', async () => {
       const email = address();
       await app.post('/api/registration', { username: uniqueName(), password: strongPassword(), email });

@@ -1,7 +1,7 @@
 import type { AccountStore } from '../ports/account-store.js';
 import type { Clock } from '../ports/clock.js';
 import type { CommonPasswords } from '../ports/common-passwords.js';
-import type { Logger } from '../ports/logger.js';
+import type { Logger, RequestContext } from '../ports/logger.js';
 import type { PasswordHasher } from '../ports/password-hasher.js';
 import type { RateLimits } from '../ports/rate-limits.js';
 import type { SessionRepository } from '../ports/session-repository.js';
@@ -50,14 +50,16 @@ export class OwnAccount {
     readonly currentPassword: string;
     readonly newPassword: string;
     readonly client: string;
+    readonly context?: RequestContext;
   }): Promise<Result<void, InvalidCredentials | InvalidInput | TooManyRequests | UserNotFound>> {
     const { principal } = input;
+    const log = input.context === undefined ? this.logger : this.logger.child(input.context);
     this.hasher.ensureCapacity();
     const user = await this.users.findById(principal.userId);
     if (!user) return fail({ code: 'UserNotFound' });
     const attempt = await this.limits.beginLogin(user.username, input.client);
     if ('retryAfterSeconds' in attempt) {
-      this.logger.warn('password change rate limited', { event: 'rate_limited', action: 'password_change' });
+      log.warn('password change rate limited', { event: 'rate_limited', action: 'password_change' });
       return fail(tooManyRequests(attempt.retryAfterSeconds));
     }
     let matches: boolean;
@@ -69,7 +71,7 @@ export class OwnAccount {
     }
     if (!matches) {
       await attempt.failed();
-      this.logger.warn('password change refused: wrong current password', {
+      log.warn('password change refused: wrong current password', {
         event: 'password_change',
         outcome: 'failure',
         user_id: user.id,
@@ -85,7 +87,7 @@ export class OwnAccount {
     if (!(await this.accounts.changePassword(user.id, hash, kept, this.clock.now()))) {
       return fail({ code: 'UserNotFound' });
     }
-    this.logger.info('password changed', { event: 'password_change', outcome: 'success', user_id: user.id });
+    log.info('password changed', { event: 'password_change', outcome: 'success', user_id: user.id });
     return ok(undefined);
   }
 
@@ -95,11 +97,16 @@ export class OwnAccount {
   }
 
   /** Ends one of the user's own sessions; another user's, or an unknown one, is not found. */
-  async endSession(principal: Principal, sessionId: string): Promise<Result<void, SessionNotFound>> {
+  async endSession(
+    principal: Principal,
+    sessionId: string,
+    context?: RequestContext,
+  ): Promise<Result<void, SessionNotFound>> {
+    const log = context === undefined ? this.logger : this.logger.child(context);
     const session = await this.sessions.findById(sessionId);
     if (!session || session.userId !== principal.userId) return fail({ code: 'SessionNotFound' });
     await this.sessions.revoke(session.id, this.clock.now(), 'ended_by_user');
-    this.logger.info('session revoked', {
+    log.info('session revoked', {
       event: 'revocation',
       reason: 'ended_by_user',
       user_id: principal.userId,
@@ -148,9 +155,10 @@ export class ManageUser {
   }
 
   /** Deletes a user and their sessions; their tokens stop working at once. */
-  async delete(id: UserId, actor?: Principal): Promise<Result<void, UserNotFound>> {
+  async delete(id: UserId, actor?: Principal, context?: RequestContext): Promise<Result<void, UserNotFound>> {
     if (!(await this.accounts.deleteUser(id))) return fail({ code: 'UserNotFound' });
-    this.logger.info('user deleted', { event: 'user_deleted', user_id: id, actor_id: actor?.userId ?? null });
+    const log = context === undefined ? this.logger : this.logger.child(context);
+    log.info('user deleted', { event: 'user_deleted', user_id: id, actor_id: actor?.userId ?? null });
     return ok(undefined);
   }
 }

@@ -1,7 +1,7 @@
 import type { AccountStore } from '../ports/account-store.js';
 import type { Clock } from '../ports/clock.js';
 import type { CommonPasswords } from '../ports/common-passwords.js';
-import type { Logger } from '../ports/logger.js';
+import type { Logger, RequestContext } from '../ports/logger.js';
 import type { AuthEvents } from '../ports/auth-events.js';
 import type { OpaqueTokens } from '../ports/opaque-tokens.js';
 import type { PasswordHasher } from '../ports/password-hasher.js';
@@ -33,22 +33,28 @@ export class RequestPasswordReset {
     private readonly logger: Logger,
   ) {}
 
-  async execute(input: { readonly email: string; readonly client: string }): Promise<Result<string, InvalidInput>> {
+  async execute(input: {
+    readonly email: string;
+    readonly client: string;
+    readonly context?: RequestContext;
+  }): Promise<Result<string, InvalidInput>> {
+    const log = input.context === undefined ? this.logger : this.logger.child(input.context);
     const email = validateEmail(input.email);
     if (!email.ok) return email;
-    if (await overMailLimits(this.limits, this.logger, input.client, email.value)) return ok(RESET_MESSAGE);
+    if (await overMailLimits(this.limits, log, input.client, email.value)) return ok(RESET_MESSAGE);
     const token = this.tokens.generate();
     await this.accounts.issueResetByEmail(emailKey(email.value), this.newToken(token), this.mails.reset(token));
-    this.logger.info('password reset asked for', { event: 'password_reset_request' });
+    log.info('password reset asked for', { event: 'password_reset_request' });
     return ok(RESET_MESSAGE);
   }
 
   /** An administrator's request for one user. */
-  async forUser(userId: UserId): Promise<Result<void, UserNotFound>> {
+  async forUser(userId: UserId, context?: RequestContext): Promise<Result<void, UserNotFound>> {
+    const log = context === undefined ? this.logger : this.logger.child(context);
     const token = this.tokens.generate();
     const sent = await this.accounts.issueResetFor(userId, this.newToken(token), this.mails.reset(token));
     if (!sent) return fail({ code: 'UserNotFound' });
-    this.logger.info('password reset sent by an administrator', { event: 'password_reset_request', user_id: userId });
+    log.info('password reset sent by an administrator', { event: 'password_reset_request', user_id: userId });
     return ok(undefined);
   }
 
@@ -82,23 +88,25 @@ export class ResetPassword {
     readonly token: string;
     readonly password: string;
     readonly origin: SessionOrigin;
+    readonly context?: RequestContext;
   }): Promise<Result<IssuedTokens & { readonly username: string }, InvalidAccountToken | InvalidInput | InactiveUser>> {
+    const log = input.context === undefined ? this.logger : this.logger.child(input.context);
     const digest = this.tokens.digest(input.token);
     // A dead link is told at once, before the password is judged or hashed.
-    if ((await this.accounts.peek(digest, 'reset', this.clock.now())) === null) return this.refused();
+    if ((await this.accounts.peek(digest, 'reset', this.clock.now())) === null) return this.refused(log);
     const password = checkNewPassword(input.password, (candidate) => this.commonPasswords.contains(candidate));
     if (!password.ok) return password;
     this.hasher.ensureCapacity();
     const user = await this.accounts.resetPassword(digest, await this.hasher.hash(password.value), this.clock.now());
-    if (!user) return this.refused();
-    this.logger.info('password reset', { event: 'password_reset', outcome: 'success', user_id: user.id });
+    if (!user) return this.refused(log);
+    log.info('password reset', { event: 'password_reset', outcome: 'success', user_id: user.id });
     this.events.record('password_reset');
     if (!user.isActive) return fail({ code: 'InactiveUser' });
     return ok({ ...(await this.sessions.start(user, input.origin)), username: user.username });
   }
 
-  private refused(): Result<never, InvalidAccountToken> {
-    this.logger.warn('password reset refused', { event: 'password_reset', outcome: 'invalid_token' });
+  private refused(log: Logger): Result<never, InvalidAccountToken> {
+    log.warn('password reset refused', { event: 'password_reset', outcome: 'invalid_token' });
     return fail({ code: 'InvalidAccountToken' });
   }
 }

@@ -11,6 +11,7 @@ import { unwrap } from '../error-response.js';
 import { missingToken } from '../http-error.js';
 import { bodyOf, paramsOf, textField } from '../input.js';
 import { clientAddress } from '../client-address.js';
+import { requestContext } from '../request-context.js';
 import { sendTokens, sessionOrigin } from './auth-routes.js';
 
 export interface AccountRoutesDependencies {
@@ -48,13 +49,17 @@ export function accountRoutes(router: Router<AppState>, deps: AccountRoutesDepen
     const token = bearerToken(ctx);
     if (!token) throw missingToken();
     ctx.state.tokenPresented = true;
-    const confirmed = unwrap(await deps.confirmEmail.execute({ token, origin: sessionOrigin(ctx) }));
+    const confirmed = unwrap(
+      await deps.confirmEmail.execute({ token, origin: sessionOrigin(ctx), context: requestContext(ctx) }),
+    );
     sendTokens(ctx, 200, confirmed, { user: confirmed.username });
   });
 
   router.post('/api/reset', async (ctx) => {
     const { email } = bodyOf(ctx, resetRequest, 'email');
-    const message = unwrap(await deps.requestPasswordReset.execute({ email, client: clientAddress(ctx) }));
+    const message = unwrap(
+      await deps.requestPasswordReset.execute({ email, client: clientAddress(ctx), context: requestContext(ctx) }),
+    );
     ctx.set('Cache-Control', 'no-store');
     ctx.body = { message };
   });
@@ -64,7 +69,9 @@ export function accountRoutes(router: Router<AppState>, deps: AccountRoutesDepen
     if (!token) throw missingToken();
     ctx.state.tokenPresented = true;
     const { password } = bodyOf(ctx, newPassword, 'password');
-    const reset = unwrap(await deps.resetPassword.execute({ token, password, origin: sessionOrigin(ctx) }));
+    const reset = unwrap(
+      await deps.resetPassword.execute({ token, password, origin: sessionOrigin(ctx), context: requestContext(ctx) }),
+    );
     sendTokens(ctx, 200, reset, { user: reset.username });
   });
 
@@ -82,6 +89,7 @@ export function accountRoutes(router: Router<AppState>, deps: AccountRoutesDepen
         currentPassword: body.current_password,
         newPassword: body.new_password,
         client: clientAddress(ctx),
+        context: requestContext(ctx),
       }),
     );
     ctx.status = 204;
@@ -104,7 +112,7 @@ export function accountRoutes(router: Router<AppState>, deps: AccountRoutesDepen
 
   router.delete('/api/sessions/:id', auth, async (ctx) => {
     const { id } = paramsOf(ctx, sessionParams);
-    unwrap(await deps.ownAccount.endSession(ctx.state.principal!, id));
+    unwrap(await deps.ownAccount.endSession(ctx.state.principal!, id, requestContext(ctx)));
     ctx.status = 204;
   });
 }

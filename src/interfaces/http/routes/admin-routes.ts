@@ -93,13 +93,13 @@ export function adminRoutes(router: Router<AppState>, deps: AdminRoutesDependenc
 
   router.delete('/api/users/:id', ...admin, async (ctx) => {
     const { id } = paramsOf(ctx, userParams);
-    unwrap(await deps.manageUser.delete(id, ctx.state.principal));
+    unwrap(await deps.manageUser.delete(id, ctx.state.principal, requestContext(ctx)));
     ctx.status = 204;
   });
 
   router.post('/api/users/:id/reset', ...admin, async (ctx) => {
     const { id } = paramsOf(ctx, userParams);
-    unwrap(await deps.requestPasswordReset.forUser(id));
+    unwrap(await deps.requestPasswordReset.forUser(id, requestContext(ctx)));
     ctx.status = 202;
     ctx.body = { message: "A password reset link is on its way to the user's address." };
   });
