@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type Run, cliProcess } from '../support/run-process.js';
 import { expect } from 'chai';
 import { resolve } from '../../src/composition-root.js';
 import { ListSigningKeys } from '../../src/application/use-cases/rotate-signing-key.js';
@@ -18,25 +18,13 @@ const ENV = {
   JWT_ACCESS_LIFESPAN: `${ACCESS_SECONDS}s`,
 };
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 /** `npm run keys -- ...` as the npm script runs it (from source here), on `database`. */
 function keysCli(database: TestDatabase, args: string[], env: Record<string, string> = ENV): Promise<Run> {
-  return new Promise((done, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'keys', ...args], {
-      env: { PATH: process.env.PATH, DATABASE_URL: database.uri, JWT_SECRET: TEST_SECRET, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => done({ code, stdout, stderr }));
+  return cliProcess(['keys', ...args], {
+    PATH: process.env.PATH,
+    DATABASE_URL: database.uri,
+    JWT_SECRET: TEST_SECRET,
+    ...env,
   });
 }
 

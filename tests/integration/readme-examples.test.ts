@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type Run, runProcess } from '../support/run-process.js';
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { type TestApp, TEST_SECRET, startTestApp } from '../support/test-app.js';
@@ -14,22 +14,8 @@ function quickStartBlocks(): string[] {
 }
 
 /** Runs `script` with bash (-e, pipefail), as a person pasting it would, but against the test service. */
-function bash(
-  script: string,
-  env: Record<string, string>,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['-e', '-o', 'pipefail', '-c', script], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function bash(script: string, env: Record<string, string>): Promise<Run> {
+  return runProcess('bash', ['-e', '-o', 'pipefail', '-c', script], { env: { ...process.env, ...env } });
 }
 
 describe("README: the Quick start's examples run as pasted", function () {

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type Run, cliProcess } from '../support/run-process.js';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,39 +7,25 @@ import { sql } from 'slonik';
 import { z } from 'zod';
 import { type TestDatabase, createTestDatabase } from '../support/database.js';
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 describe('admin CLI: npm run user', function () {
   this.timeout(60_000);
   let database: TestDatabase;
 
   /** Runs src/cli.ts as the npm script does (from source here), with `input` piped as the password. */
   const run = (args: string[], input = '', env: Record<string, string | undefined> = {}): Promise<Run> =>
-    new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
-        env: {
-          ...process.env,
-          DATABASE_URL: database.uri,
-          ...env,
-          JWT_SECRET: 'cli-test-secret-that-is-at-least-32-bytes',
-          ARGON2_MEMORY_KIB: '1024',
-          ARGON2_TIME_COST: '1',
-          ARGON2_PARALLELISM: '1',
-        },
-        stdio: ['pipe', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk) => (stdout += chunk));
-      child.stderr.on('data', (chunk) => (stderr += chunk));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-      child.stdin.end(input);
-    });
+    cliProcess(
+      args,
+      {
+        ...process.env,
+        DATABASE_URL: database.uri,
+        ...env,
+        JWT_SECRET: 'cli-test-secret-that-is-at-least-32-bytes',
+        ARGON2_MEMORY_KIB: '1024',
+        ARGON2_TIME_COST: '1',
+        ARGON2_PARALLELISM: '1',
+      },
+      input,
+    );
 
   const userRow = (username: string) =>
     database.pool.maybeOne(

@@ -1,16 +1,10 @@
-import { spawn } from 'node:child_process';
+import { type Run, cliProcess } from '../support/run-process.js';
 import { expect } from 'chai';
 import pg from 'pg';
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { type TestDatabase, createEmptyDatabase, createTestDatabase } from '../support/database.js';
 import { type TestApp, startTestApp } from '../support/test-app.js';
-
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
 
 /** The example of issue 13: flask-praetorian's default hash (pbkdf2_sha512, passlib 1.7.4) of `Correct-Horse-9!`. */
 const PRAETORIAN_HASH =
@@ -33,27 +27,18 @@ describe('admin CLI: npm run user -- import --from <seed database>', function ()
   let seed: pg.Client;
 
   /** Runs src/cli.ts as the npm script does (from source here), on the target database. */
-  const run = (args: string[]): Promise<Run> =>
-    new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
-        env: {
-          ...process.env,
-          DATABASE_URL: target.uri,
-          JWT_SECRET: 'cli-test-secret-that-is-at-least-32-bytes',
-          ARGON2_MEMORY_KIB: '1024',
-          ARGON2_TIME_COST: '1',
-          ARGON2_PARALLELISM: '1',
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk) => (stdout += chunk));
-      child.stderr.on('data', (chunk) => (stderr += chunk));
-      child.on('error', reject);
-      // The line naming the database (tested in user-cli.test.ts) is not what these tests read.
-      child.on('close', (code) => resolve({ code, stdout, stderr: stderr.replace(/^jwt-login: using [^\n]*\n/, '') }));
+  const run = async (args: string[]): Promise<Run> => {
+    const ran = await cliProcess(args, {
+      ...process.env,
+      DATABASE_URL: target.uri,
+      JWT_SECRET: 'cli-test-secret-that-is-at-least-32-bytes',
+      ARGON2_MEMORY_KIB: '1024',
+      ARGON2_TIME_COST: '1',
+      ARGON2_PARALLELISM: '1',
     });
+    // The line naming the database (tested in user-cli.test.ts) is not what these tests read.
+    return { ...ran, stderr: ran.stderr.replace(/^jwt-login: using [^\n]*\n/, '') };
+  };
   const importSeed = () => run(['import', '--from', source.uri]);
   const rows = () =>
     target.pool.any(sql.type(targetRow)`SELECT id, username, password, roles, is_active FROM users ORDER BY id`);
