@@ -98,7 +98,7 @@ export class PostgresAccountStore implements AccountStore {
       if (!spent) return null;
       const row = await transaction.maybeOne(sql.type(userRow)`
         UPDATE users SET
-          email_verified_at = CASE WHEN email_key = lower(btrim(${spent.email})) THEN ${at(now)}
+          email_verified_at = CASE WHEN email = ${spent.email} THEN ${at(now)}
             ELSE email_verified_at END,
           is_active = CASE WHEN ${spent.activates} THEN true ELSE is_active END
         WHERE id = ${spent.user_id}
@@ -123,7 +123,7 @@ export class PostgresAccountStore implements AccountStore {
       if (!spent) return null;
       const row = await transaction.maybeOne(sql.type(userRow)`
         UPDATE users SET password = ${passwordHash},
-          email_verified_at = CASE WHEN email_key = lower(btrim(${spent.email})) THEN ${at(now)}
+          email_verified_at = CASE WHEN email = ${spent.email} THEN ${at(now)}
             ELSE email_verified_at END
         WHERE id = ${spent.user_id}
         RETURNING ${USER_COLUMNS}`);
