@@ -401,11 +401,12 @@ if (PARTS.has('large')) {
   {
     const client = new pg.Client({ connectionString: database.uri });
     await client.connect();
-    // A bulk load, not traffic: without the change-notification triggers (nobody listens while the server is stopped).
+    // A bulk load, not traffic: without the change-notification triggers (nobody listens while the server is stopped),
+    // and so without the one that fills username_key: these ASCII names are their own keys.
     await client.query('SET session_replication_role = replica');
     await client.query(`
-      INSERT INTO users (username, password, roles, is_active)
-      SELECT 'bulk_' || n, 'x', 'user', true FROM generate_series(1, 1000000) AS n`);
+      INSERT INTO users (username, username_key, password, roles, is_active)
+      SELECT 'bulk_' || n, 'bulk_' || n, 'x', 'user', true FROM generate_series(1, 1000000) AS n`);
     await client.query(`
       INSERT INTO sessions (id, user_id, created_at, expires_at)
       SELECT gen_random_uuid(), u.id, now(), now() + interval '30 days'
