@@ -80,6 +80,24 @@ describe('HTTP: security headers, token caching and CORS (issue 4, item 5)', () 
       }
     });
 
+    it("gives JSON answers HSTS and CORP same-origin, and none of helmet's document-only headers; the docs page gets those", async () => {
+      const documentOnly = [
+        'cross-origin-opener-policy',
+        'origin-agent-cluster',
+        'x-dns-prefetch-control',
+        'x-download-options',
+        'x-permitted-cross-domain-policies',
+        'x-xss-protection',
+      ];
+      const api = await app.request('/api/');
+      expect(api.headers.get('strict-transport-security')).to.match(/^max-age=\d+/);
+      expect(api.headers.get('cross-origin-resource-policy')).to.equal('same-origin');
+      for (const name of documentOnly) expect(api.headers.get(name), name).to.equal(null);
+      const page = await app.request('/api/docs');
+      expect(page.headers.get('content-type')).to.match(/^text\/html/);
+      for (const name of documentOnly) expect(page.headers.get(name), `docs page: ${name}`).to.not.equal(null);
+    });
+
     it('marks login, registration and refresh token answers Cache-Control: no-store', async () => {
       const username = uniqueName();
       const password = strongPassword();
