@@ -1,6 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { expect } from 'chai';
 import { createBunyanLogger, type LogLevelName } from '../../src/infrastructure/logging/bunyan-logger.js';
+import { ecsLine } from '../../src/infrastructure/logging/ecs-record.js';
 
 function loggerOnPassThrough(level: LogLevelName = 'debug') {
   const stdout = new PassThrough();
@@ -128,5 +129,53 @@ describe('BunyanLogger', () => {
 
   it('has no Logstash stats without Logstash', () => {
     expect(loggerOnPassThrough().logstashStats()).to.equal(undefined);
+  });
+});
+
+describe('ecsLine', () => {
+  const record = {
+    name: 'svc',
+    hostname: 'host',
+    pid: 7,
+    level: 30,
+    msg: 'a "quoted"\nmessage',
+    time: new Date(0),
+    v: 0,
+  };
+
+  it("writes bunyan's own fields under their ECS names, first and once, and then the record's fields", () => {
+    const line = ecsLine({ ...record, 'service.name': 'svc', 'ecs.version': '8.11.0', 'url.path': '/api/' });
+    expect(line.endsWith('\n')).to.equal(true);
+    expect(Object.entries(JSON.parse(line) as object)).to.deep.equal([
+      ['@timestamp', '1970-01-01T00:00:00.000Z'],
+      ['log.level', 'info'],
+      ['message', 'a "quoted"\nmessage'],
+      ['service.name', 'svc'],
+      ['host.hostname', 'host'],
+      ['process.pid', 7],
+      ['ecs.version', '8.11.0'],
+      ['url.path', '/api/'],
+    ]);
+  });
+
+  it('writes a valid line when the record has no field of its own, or only undefined ones', () => {
+    for (const extra of [{}, { 'user.id': undefined }]) {
+      expect(JSON.parse(ecsLine({ ...record, ...extra }))).to.have.keys([
+        '@timestamp',
+        'log.level',
+        'message',
+        'service.name',
+        'host.hostname',
+        'process.pid',
+      ]);
+    }
+  });
+
+  it('follows a change of logger name or process id', () => {
+    expect(JSON.parse(ecsLine(record))).to.include({ 'service.name': 'svc', 'process.pid': 7 });
+    expect(JSON.parse(ecsLine({ ...record, name: 'other', pid: 8 }))).to.include({
+      'service.name': 'other',
+      'process.pid': 8,
+    });
   });
 });

@@ -115,22 +115,27 @@ interface BunyanRecord {
 /** bunyan's own record fields, written under their ECS names instead. */
 const BUNYAN_FIELDS = new Set(['name', 'hostname', 'pid', 'level', 'msg', 'time', 'v']);
 
-/** One ECS JSON line (with its newline) for a bunyan record: bunyan's own fields under their ECS names. */
+/** `"service.name":...,"host.hostname":...,"process.pid":...` for the last logger seen (there is one per process). */
+let sourceJson = { name: '', hostname: '', pid: -1, json: '' };
+
+/**
+ * One ECS JSON line (with its newline) for a bunyan record: bunyan's own fields under their ECS names. This runs for
+ * every line, so the fields that are the same on every line are written once per process and spliced in.
+ */
 export function ecsLine(record: object): string {
-  const bunyanRecord = record as BunyanRecord;
-  // One object built in order (a destructuring and a spread would copy the record twice): this runs for every line.
-  const line: Record<string, unknown> = {
-    '@timestamp': bunyanRecord.time.toISOString(),
-    'log.level': bunyan.nameFromLevel[bunyanRecord.level] ?? String(bunyanRecord.level),
-    message: bunyanRecord.msg,
-    'service.name': bunyanRecord.name,
-    'host.hostname': bunyanRecord.hostname,
-    'process.pid': bunyanRecord.pid,
-  };
-  for (const key in bunyanRecord) {
-    if (!BUNYAN_FIELDS.has(key)) line[key] = bunyanRecord[key];
+  const { name, hostname, pid, level, msg, time } = record as BunyanRecord;
+  if (sourceJson.name !== name || sourceJson.hostname !== hostname || sourceJson.pid !== pid) {
+    const json = JSON.stringify({ 'service.name': name, 'host.hostname': hostname, 'process.pid': pid }).slice(1, -1);
+    sourceJson = { name, hostname, pid, json };
   }
-  return `${JSON.stringify(line)}\n`;
+  const fields: Record<string, unknown> = {};
+  for (const key in record) {
+    if (!BUNYAN_FIELDS.has(key) && key !== 'service.name') fields[key] = (record as BunyanRecord)[key];
+  }
+  const rest = JSON.stringify(fields);
+  const levelName = JSON.stringify(bunyan.nameFromLevel[level] ?? String(level));
+  const head = `{"@timestamp":"${time.toISOString()}","log.level":${levelName},"message":${JSON.stringify(msg)},`;
+  return `${head}${sourceJson.json}${rest === '{}' ? '}' : `,${rest.slice(1)}`}\n`;
 }
 
 const PRETTY_SKIPPED = new Set(['name', 'hostname', 'pid', 'level', 'msg', 'time', 'v', 'ecs.version', 'service.name']);

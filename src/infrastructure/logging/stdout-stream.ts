@@ -81,12 +81,16 @@ interface Sink {
 export function chunks(lines: readonly string[]): string[] {
   const result: string[] = [];
   let chunk = '';
+  let chunkBytes = 0;
   for (const line of lines) {
-    if (chunk.length > 0 && Buffer.byteLength(chunk) + Buffer.byteLength(line) > ATOMIC_WRITE_BYTES) {
+    const lineBytes = Buffer.byteLength(line);
+    if (chunkBytes > 0 && chunkBytes + lineBytes > ATOMIC_WRITE_BYTES) {
       result.push(chunk);
       chunk = '';
+      chunkBytes = 0;
     }
     chunk += line;
+    chunkBytes += lineBytes;
   }
   if (chunk.length > 0) result.push(chunk);
   return result;
