@@ -11,7 +11,7 @@ import { type Logger } from './application/ports/logger.js';
 import { PasswordHasher } from './application/ports/password-hasher.js';
 import { buildApp, buildContainer, mailDirectory, resolve } from './composition-root.js';
 import type { Config, ServiceConfig } from './infrastructure/config/config.js';
-import { settleSecret } from './infrastructure/config/dev-secret.js';
+import { settleSecret, warnOfDevSecret } from './infrastructure/config/dev-secret.js';
 import { createBunyanLogger } from './infrastructure/logging/bunyan-logger.js';
 import {
   type EmbeddedDatabase,
@@ -101,10 +101,7 @@ export async function startCore(given: Config, overrides: ServiceOverrides = {})
     // The secret first: an unusable one stops the start before anything else is started.
     const { config, devSecret } = await settleSecret(given);
     if (devSecret) {
-      logger.warn(
-        'JWT_SECRET is unset: using a generated development secret kept in DATA_DIR; set JWT_SECRET in production',
-        { created: devSecret.created },
-      );
+      warnOfDevSecret(logger, devSecret);
     }
     let connectionUri = given.databaseUrl;
     let database =

@@ -2,7 +2,7 @@ import cluster, { type Address, type Worker } from 'node:cluster';
 import path from 'node:path';
 import { AggregatorRegistry } from 'prom-client';
 import type { Config } from './infrastructure/config/config.js';
-import { settleSecret } from './infrastructure/config/dev-secret.js';
+import { settleSecret, warnOfDevSecret } from './infrastructure/config/dev-secret.js';
 import { createBunyanLogger } from './infrastructure/logging/bunyan-logger.js';
 import { type EmbeddedDatabase, startEmbeddedDatabase } from './infrastructure/persistence/embedded-database.js';
 import { type MetricsServer, startMetricsServer } from './interfaces/metrics/metrics-server.js';
@@ -80,10 +80,7 @@ export async function supervise(given: Config, environment: NodeJS.ProcessEnv): 
     // The secret first: an unusable one stops the start before PostgreSQL is started for nothing.
     const { config, devSecret } = await settleSecret(given);
     if (devSecret) {
-      logger.warn(
-        'JWT_SECRET is unset: using a generated development secret kept in DATA_DIR; set JWT_SECRET in production',
-        { created: devSecret.created },
-      );
+      warnOfDevSecret(logger, devSecret);
       workerEnv.JWT_SECRET = config.jwtSecret;
       devSecretFile = path.resolve(given.dataDir, 'jwt-secret');
     }

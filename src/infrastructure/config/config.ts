@@ -5,6 +5,7 @@ import { MIN_SECRET_BYTES } from './dev-secret.js';
 import { parseDurationSeconds } from './duration.js';
 import { JWT_ALGORITHMS, type JwtAlgorithm } from '../security/key-ring.js';
 import { MIN_KEY_ENCRYPTION_SECRET_BYTES } from '../security/key-protection.js';
+import type { RateLimitSettings } from '../security/flexible-rate-limits.js';
 
 const duration = (example: string) =>
   z.string().transform((text, context) => {
@@ -261,15 +262,7 @@ export interface Config {
     readonly intervalMs: number | undefined;
     readonly batchSize: number;
   };
-  readonly rateLimits: {
-    readonly loginFailuresPerUser: number;
-    readonly loginLockoutSeconds: number;
-    readonly loginFailuresPerClientPerHour: number;
-    readonly registrationsPerClientPerHour: number;
-    readonly refreshesPerClientPerMinute: number;
-    readonly mailsPerClientPerHour: number;
-    readonly mailsPerAddressPerHour: number;
-  };
+  readonly rateLimits: RateLimitSettings;
   readonly registration: 'open' | 'closed';
   readonly emailConfirmation: 'off' | 'required';
   readonly mail: {

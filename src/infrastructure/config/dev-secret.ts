@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config, ServiceConfig } from './config.js';
+import type { Logger } from '../../application/ports/logger.js';
 
 /** The least a signing key may hold, whatever path it came from (JWT_SECRET, a generated file). */
 export const MIN_SECRET_BYTES = 32;
@@ -64,4 +65,14 @@ export async function settleSecret(
     return { config: { ...config, jwtSecret: config.jwtSecret }, devSecret: undefined };
   const dev = await loadOrCreateDevSecret(config.dataDir);
   return { config: { ...config, jwtSecret: dev.secret }, devSecret: { created: dev.created } };
+}
+
+/** The warning a start with a development secret gives, so that it is not mistaken for a production setup. */
+export function warnOfDevSecret(logger: Logger, devSecret: { created: boolean }): void {
+  logger.warn(
+    'JWT_SECRET is unset: using a generated development secret kept in DATA_DIR; set JWT_SECRET in production',
+    {
+      created: devSecret.created,
+    },
+  );
 }

@@ -1,7 +1,8 @@
 import jwt from 'jsonwebtoken';
 import { z } from 'zod';
 import type { AccessClaims, TokenSigner, TokenVerification } from '../../application/ports/token-signer.js';
-import { formatRoleList, parseRoleList } from '../praetorian-roles.js';
+import { formatRoleList } from '../praetorian-roles.js';
+import { claimsFromPraetorian } from '../praetorian-claims.js';
 import { KeyRing, type SigningKey, hmacSigningKey } from './key-ring.js';
 
 const ACCESS_TYPE = 'access';
@@ -96,15 +97,7 @@ export class JwtTokenSigner implements TokenSigner {
     }
     const wire = parsed.data;
     if (wire.sub !== String(wire.id)) return { status: 'invalid', reason: 'sub does not match id' };
-    const claims: AccessClaims = {
-      tokenId: wire.jti,
-      sessionId: wire.sid,
-      userId: wire.id,
-      roles: parseRoleList(wire.rls),
-      issuedAt: wire.iat,
-      expiresAt: wire.exp,
-      refreshableUntil: wire.rf_exp,
-    };
+    const claims: AccessClaims = { ...claimsFromPraetorian(wire), sessionId: wire.sid };
     return claims.expiresAt <= nowSeconds ? { status: 'expired', claims } : { status: 'valid', claims };
   }
 

@@ -2,7 +2,7 @@ import { type KeyObject, createSecretKey } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { z } from 'zod';
 import type { LegacyTokenVerifier, LegacyVerification } from '../../application/ports/legacy-tokens.js';
-import { parseRoleList } from '../praetorian-roles.js';
+import { claimsFromPraetorian } from '../praetorian-claims.js';
 
 const ALGORITHM = 'HS256';
 const MAX_TOKEN_LENGTH = 8192;
@@ -59,14 +59,7 @@ export class PraetorianTokenVerifier implements LegacyTokenVerifier {
       return { status: 'invalid', reason: `claim ${issue?.path.join('.') || '?'}: ${issue?.message ?? 'invalid'}` };
     }
     const wire = parsed.data;
-    const claims = {
-      tokenId: wire.jti,
-      userId: wire.id,
-      roles: parseRoleList(wire.rls),
-      issuedAt: wire.iat,
-      expiresAt: wire.exp,
-      refreshableUntil: wire.rf_exp,
-    };
+    const claims = claimsFromPraetorian(wire);
     return claims.expiresAt <= nowSeconds ? { status: 'expired', claims } : { status: 'valid', claims };
   }
 }
