@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { runChildJson } from './child-json.js';
 
 export interface LoadOptions {
   readonly url: string;
@@ -55,18 +55,5 @@ const one = (index) => new Promise((resolve, reject) => {
 
 /** Sends `requests` GETs to `url` from a child process and returns what it measured. */
 export function runLoad(options: LoadOptions): Promise<LoadResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', CLIENT, JSON.stringify({ headers: {}, ...options })], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      if (code !== 0) reject(new Error(`load generator exited with ${code}: ${stderr}`));
-      else resolve(JSON.parse(stdout) as LoadResult);
-    });
-  });
+  return runChildJson<LoadResult>('load generator', CLIENT, { headers: {}, ...options });
 }

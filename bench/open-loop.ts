@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { runChildJson } from './child-json.js';
 
 export interface Stream {
   readonly name: string;
@@ -60,18 +60,5 @@ export function openLoop(
   seconds: number,
   giveUpMs = 30_000,
 ): Promise<Record<string, Sample[]>> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', GENERATOR, JSON.stringify({ base, streams, seconds, giveUpMs })], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      if (code !== 0) reject(new Error(`open-loop generator exited with ${code}: ${stderr}`));
-      else resolve(JSON.parse(stdout) as Record<string, Sample[]>);
-    });
-  });
+  return runChildJson<Record<string, Sample[]>>('open-loop generator', GENERATOR, { base, streams, seconds, giveUpMs });
 }

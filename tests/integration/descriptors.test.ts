@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { type TestDatabase, createTestDatabase } from '../support/database.js';
 import { TEST_SECRET } from '../support/test-app.js';
+import { freePort } from '../support/free-port.js';
 
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** The process's open-file limit in this test: a client holding more half-sent requests would exhaust it. */
@@ -21,15 +22,6 @@ function openDescriptors(pid: number): number {
   } catch {
     return -1;
   }
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 describe(`one client cannot take every file descriptor (ulimit -n ${DESCRIPTORS}; issue 9, point 8)`, function () {

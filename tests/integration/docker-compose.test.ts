@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { parse } from 'yaml';
+import { bracedBlock } from '../support/braced-block.js';
 
 const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
 const composeFile = join(projectRoot, 'docker-compose.yml');
@@ -110,31 +111,7 @@ const healthTest = (service: ComposeService | undefined) =>
 
 /** Body of the first `name { ... }` block of a Logstash pipeline; braces inside quoted strings do not count. */
 function pluginBlock(pipeline: string, name: string): string | undefined {
-  return blockAt(pipeline, new RegExp(`\\b${name}\\s*\\{`))?.body;
-}
-
-/** Body of the `{ ... }` block opened by the first match of `header`, and the index just past its closing brace. */
-function blockAt(text: string, header: RegExp): { body: string; end: number } | undefined {
-  const start = header.exec(text);
-  if (start === null) return undefined;
-  const bodyStart = start.index + start[0].length;
-  let depth = 1;
-  let quote: string | undefined;
-  for (let i = bodyStart; i < text.length; i += 1) {
-    const char = text[i];
-    if (quote !== undefined) {
-      if (char === '\\') i += 1;
-      else if (char === quote) quote = undefined;
-    } else if (char === '"' || char === "'") {
-      quote = char;
-    } else if (char === '{') {
-      depth += 1;
-    } else if (char === '}') {
-      depth -= 1;
-      if (depth === 0) return { body: text.slice(bodyStart, i), end: i + 1 };
-    }
-  }
-  return undefined;
+  return bracedBlock(pipeline, new RegExp(`\\b${name}\\s*\\{`))?.body;
 }
 
 describe('docker-compose stack (SPEC §7)', function () {
@@ -253,14 +230,14 @@ describe('docker-compose stack (SPEC §7)', function () {
     // Each input names its stream; the outputs branch on it: app logs and Beats events go to separate indices.
     expect(tcp).to.match(/add_field\s*=>\s*\{\s*"\[@metadata\]\[stream\]"\s*=>\s*"app"\s*\}/);
     expect(beats).to.match(/add_field\s*=>\s*\{\s*"\[@metadata\]\[stream\]"\s*=>\s*"beats"\s*\}/);
-    const appBranch = blockAt(output, /\bif\s*\[@metadata\]\[stream\]\s*==\s*"app"\s*\{/);
+    const appBranch = bracedBlock(output, /\bif\s*\[@metadata\]\[stream\]\s*==\s*"app"\s*\{/);
     expect(appBranch, 'output branch for the app stream').to.not.equal(undefined);
     const elasticsearch = pluginBlock(appBranch?.body ?? '', 'elasticsearch');
     expect(elasticsearch, 'elasticsearch output of the app stream').to.be.a('string');
     expect(elasticsearch).to.match(/hosts\s*=>\s*\[?\s*"http:\/\/elasticsearch:9200"/);
     expect(elasticsearch).to.match(/index\s*=>\s*"jwt-login-logs-%\{\+YYYY\.MM\.dd\}"/);
 
-    const elseBranch = blockAt(output.slice(appBranch?.end ?? output.length), /^\s*else\s*\{/);
+    const elseBranch = bracedBlock(output, /^\s*else\s*\{/, appBranch?.end ?? output.length);
     expect(elseBranch, 'else branch (Beats) right after it').to.not.equal(undefined);
     const beatsOutput = pluginBlock(elseBranch?.body ?? '', 'elasticsearch');
     expect(beatsOutput, 'elasticsearch output of the else (Beats) branch').to.be.a('string');

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { sql } from 'slonik';
 import { type TestDatabase, createTestDatabase } from '../support/database.js';
 import { TEST_SECRET } from '../support/test-app.js';
+import { freePort } from '../support/free-port.js';
 
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** argon2id m=16 MiB, t=30, p=1: about 300 ms a hash here, so a login is still running when SIGTERM arrives. */
@@ -29,15 +30,6 @@ interface Service {
 interface HttpAnswer {
   readonly status: number;
   readonly body: string;
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 function spawnService(env: Record<string, string>): Service & { port: number } {

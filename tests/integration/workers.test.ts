@@ -1,23 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import net from 'node:net';
-import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { type TestDatabase, createTestDatabase } from '../support/database.js';
 import { TEST_SECRET } from '../support/test-app.js';
 import { sampleValue, scrape } from '../support/prometheus.js';
+import { freePort } from '../support/free-port.js';
 
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** The process ids of `pid`'s children (a supervisor's server processes). */
 function childrenOf(pid: number): number[] {

@@ -80,7 +80,23 @@ export function fakeServices(
     confirmationSeconds: 86400,
     resetSeconds: 3600,
   });
-  const registration = { registration: 'open' as const, emailConfirmation: 'off' as const };
+  const registerUser = (emailConfirmation: 'off' | 'required') =>
+    new RegisterUser(
+      createUser,
+      sessionStarter,
+      rateLimits,
+      logger,
+      hasher,
+      accounts,
+      mails,
+      opaqueTokens,
+      clock,
+      {
+        registration: 'open',
+        emailConfirmation,
+      },
+      events,
+    );
   const blacklist = new InMemoryTokenBlacklist();
   const legacy = options.legacyTokens
     ? { verifier: new PraetorianTokenVerifier(UNIT_SECRET), blacklist, sessions, ids }
@@ -102,32 +118,8 @@ export function fakeServices(
     createUser,
     accounts,
     mails,
-    registerUser: new RegisterUser(
-      createUser,
-      sessionStarter,
-      rateLimits,
-      logger,
-      hasher,
-      accounts,
-      mails,
-      opaqueTokens,
-      clock,
-      registration,
-      events,
-    ),
-    registerWithConfirmation: new RegisterUser(
-      createUser,
-      sessionStarter,
-      rateLimits,
-      logger,
-      hasher,
-      accounts,
-      mails,
-      opaqueTokens,
-      clock,
-      { ...registration, emailConfirmation: 'required' },
-      events,
-    ),
+    registerUser: registerUser('off'),
+    registerWithConfirmation: registerUser('required'),
     confirmEmail: new ConfirmEmail(accounts, opaqueTokens, sessionStarter, clock, logger),
     requestPasswordReset: new RequestPasswordReset(accounts, mails, opaqueTokens, rateLimits, clock, logger),
     resetPassword: new ResetPassword(

@@ -7,6 +7,7 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { ECS_FIELDS, SECURITY_ACTIONS } from '../../src/infrastructure/logging/ecs-fields.js';
+import { bracedBlock } from '../support/braced-block.js';
 
 const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
 const elkDir = join(projectRoot, 'elk');
@@ -113,31 +114,6 @@ function logstashPipeline(): string {
   return out;
 }
 
-/** Body of the first `{ ... }` block opened by `header`, and where the block ends; quoted braces do not count. */
-function block(text: string, header: RegExp, from = 0): { body: string; end: number } | undefined {
-  const rest = text.slice(from);
-  const start = header.exec(rest);
-  if (start === null) return undefined;
-  const bodyStart = from + start.index + start[0].length;
-  let depth = 1;
-  let quote: string | undefined;
-  for (let i = bodyStart; i < text.length; i += 1) {
-    const char = text[i];
-    if (quote !== undefined) {
-      if (char === '\\') i += 1;
-      else if (char === quote) quote = undefined;
-    } else if (char === '"' || char === "'") {
-      quote = char;
-    } else if (char === '{') {
-      depth += 1;
-    } else if (char === '}') {
-      depth -= 1;
-      if (depth === 0) return { body: text.slice(bodyStart, i), end: i + 1 };
-    }
-  }
-  return undefined;
-}
-
 function setting(body: string | undefined, name: string): string | undefined {
   return new RegExp(`\\b${name}\\s*=>\\s*"([^"]*)"`).exec(body ?? '')?.[1];
 }
@@ -145,15 +121,15 @@ function setting(body: string | undefined, name: string): string | undefined {
 /** The Elasticsearch outputs of the two streams: `if [@metadata][stream] == "app" { ... } else { ... }`. */
 function logstashOutputs(): Record<'app' | 'beats', { index: string; templateName: string; templatePath: string }> {
   const pipeline = logstashPipeline();
-  const output = block(pipeline, /\boutput\s*\{/);
+  const output = bracedBlock(pipeline, /\boutput\s*\{/);
   expect(output, 'output section').to.not.equal(undefined);
   const outputBody = output?.body ?? '';
-  const app = block(outputBody, /\bif\s*\[@metadata\]\[stream\]\s*==\s*"app"\s*\{/);
+  const app = bracedBlock(outputBody, /\bif\s*\[@metadata\]\[stream\]\s*==\s*"app"\s*\{/);
   expect(app, 'output branch for [@metadata][stream] == "app"').to.not.equal(undefined);
-  const other = block(outputBody, /^\s*else\s*\{/, app?.end ?? 0);
+  const other = bracedBlock(outputBody, /^\s*else\s*\{/, app?.end ?? 0);
   expect(other, 'else branch (Beats) right after it').to.not.equal(undefined);
   const describe = (branch: string | undefined) => {
-    const elasticsearch = block(branch ?? '', /\belasticsearch\s*\{/)?.body;
+    const elasticsearch = bracedBlock(branch ?? '', /\belasticsearch\s*\{/)?.body;
     return {
       index: setting(elasticsearch, 'index') ?? '',
       templateName: setting(elasticsearch, 'template_name') ?? '',
@@ -393,17 +369,17 @@ describe('ELK assets (elk/, logstash/pipeline)', () => {
   describe('Logstash pipeline (logstash/pipeline/logstash.conf)', () => {
     it('each input sets the stream its events are routed by', () => {
       const pipeline = logstashPipeline();
-      const input = block(pipeline, /\binput\s*\{/)?.body ?? '';
+      const input = bracedBlock(pipeline, /\binput\s*\{/)?.body ?? '';
       const streamOf = (plugin: string) =>
         /"\[@metadata\]\[stream\]"\s*=>\s*"(\w+)"/.exec(
-          block(input, new RegExp(`\\b${plugin}\\s*\\{`))?.body ?? '',
+          bracedBlock(input, new RegExp(`\\b${plugin}\\s*\\{`))?.body ?? '',
         )?.[1];
       expect(streamOf('tcp')).to.equal('app');
       expect(streamOf('beats')).to.equal('beats');
     });
 
     it('renames no ECS field and refers to dotted ECS names as single fields', () => {
-      const filter = block(logstashPipeline(), /\bfilter\s*\{/)?.body ?? '';
+      const filter = bracedBlock(logstashPipeline(), /\bfilter\s*\{/)?.body ?? '';
       const renames = [...filter.matchAll(/rename\s*=>\s*\{([^}]*)\}/g)].flatMap(([, body]) =>
         [...(body ?? '').matchAll(/"([^"]+)"\s*=>\s*"([^"]+)"/g)].map(([, from, to]) => ({ from, to })),
       );
