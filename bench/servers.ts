@@ -4,8 +4,6 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../tests/support/free-port.js';
 
-export { freePort };
-
 export const PROJECT_ROOT = fileURLToPath(new URL('../', import.meta.url));
 
 export interface Server {
